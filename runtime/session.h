@@ -1,0 +1,103 @@
+// Public C++ API: load a model once, create any number of sessions on it, bind inputs, run.
+//
+// Thread safety: a Model is immutable after load and may be shared by threads. A Session is
+// used by one thread at a time; several sessions on one model may run at once.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "graph/ir.h"
+#include "graph/tensor.h"
+
+namespace wrun {
+
+struct ModelOptions {
+  bool optimize = true;  // constant folding, dead-code and identity removal
+  size_t max_bytes = 0;  // refuse model files larger than this (0: no limit)
+};
+
+struct ValueInfo {
+  std::string name;
+  DType dtype;
+  SymShape shape;
+};
+
+class Model {
+ public:
+  static std::shared_ptr<const Model> load(const std::string& path, const ModelOptions& o = {});
+  static std::shared_ptr<const Model> load_bytes(std::string_view bytes, const ModelOptions& o = {});
+
+  std::vector<ValueInfo> inputs() const;
+  std::vector<ValueInfo> outputs() const;
+  const graph::Model& ir() const { return *ir_; }
+  std::string dim_str(const Dim& d) const { return ir_->dim_str(d); }
+  // Bytes of constant weights referenced by the graph.
+  size_t weight_bytes() const;
+
+  explicit Model(std::shared_ptr<graph::Model> ir) : ir_(std::move(ir)) {}
+
+ private:
+  std::shared_ptr<graph::Model> ir_;
+};
+
+// A KV cache: the session owns a buffer sized for `max_len` along `axis`; input `input` reads the
+// first `length` entries, and a Concat(input, new) feeding output `output` appends in place.
+// After each run the length grows by what was appended, so output(present) feeds the next run.
+struct CacheBinding {
+  std::string input;   // e.g. "past_key_values.0.key"
+  std::string output;  // e.g. "present.0.key"
+  int axis = 2;
+  int64_t max_len = 0;
+};
+
+struct SessionOptions {
+  int threads = 1;
+  bool force_reference = false;  // use kernels[0] for every op
+  size_t max_memory = 0;         // refuse plans above this (0: physical RAM)
+  // Upper bound for each symbolic dim by name; unbound symbols default to the input's shape
+  // at first run.
+  std::map<std::string, int64_t, std::less<>> dim_bounds;
+  std::vector<CacheBinding> caches;
+};
+
+struct PlanStats {
+  size_t arena_bytes = 0;
+  size_t lower_bound = 0;
+  size_t weight_bytes = 0;
+  int steps = 0;
+  int replans = 0;
+};
+
+class Session {
+ public:
+  Session(std::shared_ptr<const Model> model, const SessionOptions& opts = {});
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Inputs are read from the caller's memory during run(); it must stay valid until then.
+  // Fails naming the input on an unknown name or a dtype/rank/shape mismatch.
+  void set_input(std::string_view name, const TensorView& value);
+  // Output views are valid until the next run() or the session's end.
+  TensorView output(std::string_view name) const;
+  void run();
+
+  // Sets a cache's current length (e.g. 0 to start a new sequence).
+  void reset_cache(std::string_view input_name, int64_t length = 0);
+  int64_t cache_length(std::string_view input_name) const;
+
+  const PlanStats& stats() const;
+  // Name of the kernel chosen for each step, in order ("Conv:reference", ...).
+  std::vector<std::string> kernel_names() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wrun
