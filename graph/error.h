@@ -26,7 +26,7 @@ template <class... Args>
 }
 }  // namespace wrun
 
-#define WRUN_CHECK(cond, ...) \
-  do {                        \
+#define WRUN_CHECK(cond, ...)               \
+  do {                                      \
     if (!(cond)) ::wrun::fail(__VA_ARGS__); \
   } while (0)

@@ -107,9 +107,11 @@ void topo_sort(Graph& g) {
   for (size_t n = 0; n < nn; ++n)
     for (int o : g.nodes[n].outputs) {
       if (o < 0) continue;
-      WRUN_CHECK(o < static_cast<int>(nv), node_label(g.nodes[n], n), ": output index out of range");
-      WRUN_CHECK(producer[o] < 0, "value '", g.values[o].name, "' is produced by two nodes: ",
-                 node_label(g.nodes[producer[o]], producer[o]), " and ", node_label(g.nodes[n], n));
+      WRUN_CHECK(o < static_cast<int>(nv), node_label(g.nodes[n], n),
+                 ": output index out of range");
+      WRUN_CHECK(producer[o] < 0, "value '", g.values[o].name,
+                 "' is produced by two nodes: ", node_label(g.nodes[producer[o]], producer[o]),
+                 " and ", node_label(g.nodes[n], n));
       WRUN_CHECK(!g.values[o].is_constant() && !g.values[o].is_input && g.values[o].outer < 0,
                  node_label(g.nodes[n], n), " writes '", g.values[o].name,
                  "', which is a graph input or initializer");
@@ -121,7 +123,8 @@ void topo_sort(Graph& g) {
   for (size_t n = 0; n < nn; ++n) {
     for (int in : g.nodes[n].inputs) {
       if (in < 0) continue;
-      WRUN_CHECK(in < static_cast<int>(nv), node_label(g.nodes[n], n), ": input index out of range");
+      WRUN_CHECK(in < static_cast<int>(nv), node_label(g.nodes[n], n),
+                 ": input index out of range");
       if (producer[in] >= 0) {
         ++pending[n];
         users[producer[in]].push_back(static_cast<int>(n));

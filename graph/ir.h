@@ -27,9 +27,7 @@ struct Constant {
   // Where the bytes came from when loaded from an ONNX file (for writing back and reports).
   enum class Source : uint8_t { kEmbedded, kExternal, kComputed } source = Source::kComputed;
 
-  TensorView view() const {
-    return make_view(const_cast<void*>(data), dtype, shape, nbytes);
-  }
+  TensorView view() const { return make_view(const_cast<void*>(data), dtype, shape, nbytes); }
   // Makes a constant that owns a copy of the given bytes.
   static std::shared_ptr<Constant> copy_of(DType dt, const Shape& s, const void* bytes);
   // Makes a constant with zeroed storage of the right size, to be filled by the caller.
@@ -48,7 +46,18 @@ struct QuantParams {
 enum class Layout : uint8_t { kPlain = 0, kPacked = 1 };
 
 struct Attribute {
-  enum class Kind : uint8_t { kFloat, kInt, kString, kTensor, kGraph, kFloats, kInts, kStrings, kTensors, kGraphs };
+  enum class Kind : uint8_t {
+    kFloat,
+    kInt,
+    kString,
+    kTensor,
+    kGraph,
+    kFloats,
+    kInts,
+    kStrings,
+    kTensors,
+    kGraphs
+  };
   Kind kind = Kind::kInt;
   float f = 0;
   int64_t i = 0;
@@ -68,7 +77,7 @@ struct Value {
   SymShape shape;                      // as declared or inferred
   int producer = -1;                   // node index, -1 for inputs, constants and outer refs
   std::shared_ptr<Constant> constant;  // set for initializers and folded values
-  int outer = -1;                      // in a subgraph: index of the captured value in the parent graph
+  int outer = -1;  // in a subgraph: index of the captured value in the parent graph
   QuantParams quant;
   Layout layout = Layout::kPlain;
   bool is_input = false;
@@ -79,9 +88,9 @@ struct Value {
 struct Node {
   std::string name;
   std::string op_type;
-  std::string domain;          // "" is the default ONNX domain
-  std::vector<int> inputs;     // value indices; -1 for an absent optional input
-  std::vector<int> outputs;    // value indices; -1 for an unused optional output
+  std::string domain;        // "" is the default ONNX domain
+  std::vector<int> inputs;   // value indices; -1 for an absent optional input
+  std::vector<int> outputs;  // value indices; -1 for an unused optional output
   std::map<std::string, Attribute, std::less<>> attrs;
   std::string doc;
 

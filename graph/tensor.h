@@ -35,7 +35,9 @@ struct TensorView {
     return true;
   }
   template <class T>
-  T* as() const { return static_cast<T*>(data); }
+  T* as() const {
+    return static_cast<T*>(data);
+  }
 };
 
 inline TensorView make_view(void* data, DType dt, const Shape& s, size_t capacity = 0) {

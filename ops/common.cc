@@ -6,9 +6,18 @@ double read_scalar(const TensorView& t, int64_t i) {
   int64_t off = t.shape.rank == 0 ? 0 : i * t.strides[t.shape.rank - 1];
   const char* p = t.as<const char>();
   switch (t.dtype) {
-    case DType::kF16: { uint16_t h; std::memcpy(&h, p + off * 2, 2); return f16_to_f32(h); }
-    case DType::kBF16: { uint16_t h; std::memcpy(&h, p + off * 2, 2); return bf16_to_f32(h); }
-    default: break;
+    case DType::kF16: {
+      uint16_t h;
+      std::memcpy(&h, p + off * 2, 2);
+      return f16_to_f32(h);
+    }
+    case DType::kBF16: {
+      uint16_t h;
+      std::memcpy(&h, p + off * 2, 2);
+      return bf16_to_f32(h);
+    }
+    default:
+      break;
   }
   return dispatch_numeric(t.dtype, [&](auto z) -> double {
     using T = decltype(z);
@@ -30,11 +39,16 @@ bool broadcast_shapes(const SymShape& a, const SymShape& b, SymShape* out) {
     int ia = i - (r - a.rank), ib = i - (r - b.rank);
     Dim da = ia >= 0 ? a.d[ia] : Dim::known(1);
     Dim db = ib >= 0 ? b.d[ib] : Dim::known(1);
-    if (da.is_known() && da.value == 1) o.d[i] = db;
-    else if (db.is_known() && db.value == 1) o.d[i] = da;
-    else if (da == db) o.d[i] = da;
-    else if (da.is_known() && db.is_known()) return false;
-    else o.d[i] = da.is_known() ? da : db;  // a symbol must equal the known extent
+    if (da.is_known() && da.value == 1)
+      o.d[i] = db;
+    else if (db.is_known() && db.value == 1)
+      o.d[i] = da;
+    else if (da == db)
+      o.d[i] = da;
+    else if (da.is_known() && db.is_known())
+      return false;
+    else
+      o.d[i] = da.is_known() ? da : db;  // a symbol must equal the known extent
   }
   *out = o;
   return true;

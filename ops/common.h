@@ -23,9 +23,18 @@ inline int normalize_axis(int64_t axis, int rank, const graph::Node& node) {
 inline int64_t read_int(const TensorView& t, int64_t i) {
   int64_t off = t.shape.rank == 0 ? 0 : i * t.strides[t.shape.rank - 1];
   switch (t.dtype) {
-    case DType::kI64: { int64_t v; std::memcpy(&v, t.as<const char>() + off * 8, 8); return v; }
-    case DType::kI32: { int32_t v; std::memcpy(&v, t.as<const char>() + off * 4, 4); return v; }
-    default: fail("expected an int32 or int64 tensor, got ", dtype_name(t.dtype));
+    case DType::kI64: {
+      int64_t v;
+      std::memcpy(&v, t.as<const char>() + off * 8, 8);
+      return v;
+    }
+    case DType::kI32: {
+      int32_t v;
+      std::memcpy(&v, t.as<const char>() + off * 4, 4);
+      return v;
+    }
+    default:
+      fail("expected an int32 or int64 tensor, got ", dtype_name(t.dtype));
   }
 }
 
@@ -64,18 +73,30 @@ bool broadcast_shapes(const SymShape& a, const SymShape& b, SymShape* out);
 template <class F>
 auto dispatch_numeric(DType dt, F&& f) {
   switch (dt) {
-    case DType::kF32: return f(float{});
-    case DType::kF64: return f(double{});
-    case DType::kI8: return f(int8_t{});
-    case DType::kU8: return f(uint8_t{});
-    case DType::kI16: return f(int16_t{});
-    case DType::kU16: return f(uint16_t{});
-    case DType::kI32: return f(int32_t{});
-    case DType::kU32: return f(uint32_t{});
-    case DType::kI64: return f(int64_t{});
-    case DType::kU64: return f(uint64_t{});
-    case DType::kBool: return f(bool{});
-    default: fail("unsupported dtype ", dtype_name(dt));
+    case DType::kF32:
+      return f(float{});
+    case DType::kF64:
+      return f(double{});
+    case DType::kI8:
+      return f(int8_t{});
+    case DType::kU8:
+      return f(uint8_t{});
+    case DType::kI16:
+      return f(int16_t{});
+    case DType::kU16:
+      return f(uint16_t{});
+    case DType::kI32:
+      return f(int32_t{});
+    case DType::kU32:
+      return f(uint32_t{});
+    case DType::kI64:
+      return f(int64_t{});
+    case DType::kU64:
+      return f(uint64_t{});
+    case DType::kBool:
+      return f(bool{});
+    default:
+      fail("unsupported dtype ", dtype_name(dt));
   }
 }
 

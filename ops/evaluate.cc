@@ -16,8 +16,7 @@ std::vector<std::shared_ptr<graph::Constant>> evaluate(
     const EvalOptions& opts) {
   const OpSchema* schema = Registry::builtin().find(node.domain, node.op_type, opts.opset);
   if (!schema) fail("no kernel for op ", node.op_type, " at opset ", opts.opset);
-  WRUN_CHECK(opts.kernel_index >= 0 &&
-                 opts.kernel_index < static_cast<int>(schema->kernels.size()),
+  WRUN_CHECK(opts.kernel_index >= 0 && opts.kernel_index < static_cast<int>(schema->kernels.size()),
              node.op_type, ": kernel index ", opts.kernel_index, " out of range");
   const size_t ni = inputs.size(), no = node.outputs.size();
   std::vector<DType> in_dt(ni, DType::kUndefined);
@@ -40,7 +39,8 @@ std::vector<std::shared_ptr<graph::Constant>> evaluate(
   if (k.supports) {
     SupportQuery q{node, opts.opset, in_dt, in_sh, in_vals, arch::cpu_features()};
     std::string why = k.supports(q);
-    if (!why.empty()) fail(node.op_type, " kernel '", k.name, "' does not support this node: ", why);
+    if (!why.empty())
+      fail(node.op_type, " kernel '", k.name, "' does not support this node: ", why);
   }
   std::vector<std::shared_ptr<graph::Constant>> outs(no);
   std::vector<TensorView> out_views(no);
@@ -57,8 +57,8 @@ std::vector<std::shared_ptr<graph::Constant>> evaluate(
     scratch = std::aligned_alloc(64, (pctx.scratch_bytes + 63) / 64 * 64);
     WRUN_CHECK(scratch, "out of memory for scratch");
   }
-  RunContext rctx{node, opts.opset, pctx.state.get(), in_views, out_views,
-                  scratch, pctx.scratch_bytes, opts.pool};
+  RunContext rctx{node,      opts.opset, pctx.state.get(),   in_views,
+                  out_views, scratch,    pctx.scratch_bytes, opts.pool};
   try {
     k.run(rctx);
   } catch (...) {

@@ -21,6 +21,10 @@
 
 namespace wrun::ops {
 
+// The newest opset whose semantics wrun's schemas were checked against. Rows end here unless
+// the op changed; models importing a newer opset find no kernel and say so.
+inline constexpr int kLatestOpset = 23;
+
 // Shape and dtype inference. Works on symbolic shapes at load time and on fully known shapes at
 // run time, so an op has one inference function for both.
 class InferContext {
@@ -28,16 +32,20 @@ class InferContext {
   InferContext(const graph::Node& node, int64_t opset, std::span<const DType> in_dtypes,
                std::span<const SymShape> in_shapes, std::span<const TensorView* const> in_values,
                std::span<DType> out_dtypes, std::span<SymShape> out_shapes, graph::Model* model)
-      : node_(node), opset_(opset), in_dtypes_(in_dtypes), in_shapes_(in_shapes),
-        in_values_(in_values), out_dtypes_(out_dtypes), out_shapes_(out_shapes), model_(model) {}
+      : node_(node),
+        opset_(opset),
+        in_dtypes_(in_dtypes),
+        in_shapes_(in_shapes),
+        in_values_(in_values),
+        out_dtypes_(out_dtypes),
+        out_shapes_(out_shapes),
+        model_(model) {}
 
   const graph::Node& node() const { return node_; }
   int64_t opset() const { return opset_; }
   int num_inputs() const { return static_cast<int>(in_dtypes_.size()); }
   int num_outputs() const { return static_cast<int>(out_dtypes_.size()); }
-  bool has_input(int i) const {
-    return i < num_inputs() && in_dtypes_[i] != DType::kUndefined;
-  }
+  bool has_input(int i) const { return i < num_inputs() && in_dtypes_[i] != DType::kUndefined; }
   DType input_dtype(int i) const { return in_dtypes_[i]; }
   const SymShape& input_shape(int i) const { return in_shapes_[i]; }
   // The input's contents when known (a constant, or any input at run time); else nullptr.
@@ -110,7 +118,9 @@ struct RunContext {
     return i < static_cast<int>(outputs.size()) && outputs[i].data != nullptr;
   }
   template <class S>
-  const S& state_as() const { return *static_cast<const S*>(state); }
+  const S& state_as() const {
+    return *static_cast<const S*>(state);
+  }
 };
 
 enum KernelFlags : uint32_t {

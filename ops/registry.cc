@@ -6,9 +6,9 @@ const Registry& Registry::builtin() {
   static const Registry r = [] {
     Registry reg;
     // The explicit list of op families linked into wrun.
-    for (auto family : {elementwise_schemas(), linalg_schemas(), conv_schemas(),
-                        normalization_schemas(), reduce_schemas(), tensor_schemas(),
-                        control_schemas()})
+    for (auto family :
+         {elementwise_schemas(), linalg_schemas(), conv_schemas(), normalization_schemas(),
+          reduce_schemas(), tensor_schemas(), control_schemas()})
       reg.schemas_.insert(reg.schemas_.end(), family.begin(), family.end());
     return reg;
   }();

@@ -24,11 +24,11 @@ class Registry {
 
 // Family tables (one per folder under ops/).
 std::span<const OpSchema> elementwise_schemas();
-std::span<const OpSchema> linalg_schemas();     // MatMul, Gemm
-std::span<const OpSchema> conv_schemas();       // Conv
+std::span<const OpSchema> linalg_schemas();         // MatMul, Gemm
+std::span<const OpSchema> conv_schemas();           // Conv
 std::span<const OpSchema> normalization_schemas();  // Softmax, LogSoftmax, LayerNormalization
-std::span<const OpSchema> reduce_schemas();     // ReduceMean/Sum/Max
-std::span<const OpSchema> tensor_schemas();     // shape and data movement ops
-std::span<const OpSchema> control_schemas();    // If (run by the executor), Loop/Scan (parsed)
+std::span<const OpSchema> reduce_schemas();         // ReduceMean/Sum/Max
+std::span<const OpSchema> tensor_schemas();         // shape and data movement ops
+std::span<const OpSchema> control_schemas();        // If (run by the executor), Loop/Scan (parsed)
 
 }  // namespace wrun::ops

@@ -8,10 +8,10 @@
 namespace wrun::runtime {
 
 struct BufferRequest {
-  size_t size = 0;       // bytes
-  int first_use = 0;     // step index that writes it first
-  int last_use = 0;      // last step index that reads it (inclusive)
-  size_t alignment = 64; // power of two
+  size_t size = 0;        // bytes
+  int first_use = 0;      // step index that writes it first
+  int last_use = 0;       // last step index that reads it (inclusive)
+  size_t alignment = 64;  // power of two
 };
 
 struct ArenaPlan {

@@ -29,7 +29,8 @@ struct ValueInfo {
 class Model {
  public:
   static std::shared_ptr<const Model> load(const std::string& path, const ModelOptions& o = {});
-  static std::shared_ptr<const Model> load_bytes(std::string_view bytes, const ModelOptions& o = {});
+  static std::shared_ptr<const Model> load_bytes(std::string_view bytes,
+                                                 const ModelOptions& o = {});
 
   std::vector<ValueInfo> inputs() const;
   std::vector<ValueInfo> outputs() const;
@@ -85,6 +86,9 @@ class Session {
   // Output views are valid until the next run() or the session's end.
   TensorView output(std::string_view name) const;
   void run();
+  // Builds the plan for these input shapes without running (inputs not named keep their
+  // declared shape, which must then be fully known). Used by `wrun info`.
+  void plan_for(const std::map<std::string, Shape, std::less<>>& shapes);
 
   // Sets a cache's current length (e.g. 0 to start a new sequence).
   void reset_cache(std::string_view input_name, int64_t length = 0);

@@ -1,8 +1,8 @@
+#include "graph/dtype.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
-
-#include "graph/dtype.h"
 
 namespace wrun {
 

@@ -91,7 +91,8 @@ inline ::testing::AssertionResult within(const graph::Constant& ref, const graph
                                          double tol) {
   if (ref.dtype != got.dtype) return ::testing::AssertionFailure() << "dtype differs";
   if (!(ref.shape == got.shape))
-    return ::testing::AssertionFailure() << "shape " << got.shape.str() << " != " << ref.shape.str();
+    return ::testing::AssertionFailure()
+           << "shape " << got.shape.str() << " != " << ref.shape.str();
   if (ref.dtype != DType::kF32 && ref.dtype != DType::kF64) {
     if (ref.nbytes == 0 || std::memcmp(ref.data, got.data, ref.nbytes) == 0)
       return ::testing::AssertionSuccess();
@@ -105,7 +106,8 @@ inline ::testing::AssertionResult within(const graph::Constant& ref, const graph
   int64_t worst = 0;
   for (int64_t i = 0; i < ref.shape.numel(); ++i) {
     double r = at(ref, i), g = at(got, i);
-    if (std::isnan(r) != std::isnan(g)) return ::testing::AssertionFailure() << "NaN mismatch at " << i;
+    if (std::isnan(r) != std::isnan(g))
+      return ::testing::AssertionFailure() << "NaN mismatch at " << i;
     if (std::isnan(r)) continue;
     maxref = std::max(maxref, std::fabs(r));
     double d = std::fabs(r - g);
@@ -113,8 +115,8 @@ inline ::testing::AssertionResult within(const graph::Constant& ref, const graph
     if (d > maxdiff) maxdiff = d, worst = i;
   }
   if (maxdiff <= tol * maxref || maxdiff == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "max diff " << maxdiff << " at " << worst << " > " << tol
-                                       << " * " << maxref;
+  return ::testing::AssertionFailure()
+         << "max diff " << maxdiff << " at " << worst << " > " << tol << " * " << maxref;
 }
 
 // Runs every registered kernel of the node's op and checks each against the reference.
@@ -131,7 +133,9 @@ inline void expect_all_kernels_match(const graph::Node& n, const std::vector<Con
     }
     ASSERT_EQ(got.size(), ref.size());
     for (size_t o = 0; o < ref.size(); ++o)
-      if (ref[o]) EXPECT_TRUE(within(*ref[o], *got[o], tol)) << n.op_type << " kernel " << k;
+      if (ref[o]) {
+        EXPECT_TRUE(within(*ref[o], *got[o], tol)) << n.op_type << " kernel " << k;
+      }
   }
 }
 

@@ -1,0 +1,16 @@
+// Structural graph passes that need no kernels. Passes that evaluate nodes (constant folding)
+// live in runtime/optimize.h, which can call into ops/.
+#pragma once
+#include "graph/ir.h"
+
+namespace wrun::graph {
+
+// Removes Identity nodes, and Dropout nodes in inference form, by rewiring their consumers to
+// the input. Keeps them where the output is a graph output. Returns the number removed.
+int remove_identities(Graph& g);
+// Removes nodes none of whose outputs reach a graph output, and values no longer used.
+int eliminate_dead_code(Graph& g);
+// Number of nodes using each value (inputs of nodes, incl. outer-scope uses from subgraphs).
+std::vector<int> use_counts(const Graph& g);
+
+}  // namespace wrun::graph

@@ -1,0 +1,9 @@
+// The wrun subcommands. Each returns the process exit code; errors are thrown as wrun::Error.
+#pragma once
+
+namespace wrun::tools {
+
+int cmd_info(int argc, char** argv);
+int cmd_run(int argc, char** argv);
+
+}  // namespace wrun::tools
