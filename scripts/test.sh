@@ -20,9 +20,9 @@ run_gtest() {
   local rc=${PIPESTATUS[0]}
   set -e
   local p f s
-  p=$(grep -E '^\[==========\] [0-9]+ tests? from .* ran' "$log" | tail -1 | awk '{print $2}')
-  f=$(grep -E '^\[  FAILED  \] [0-9]+ tests?,' "$log" | tail -1 | awk '{print $3}')
-  s=$(grep -E '^\[  SKIPPED \] [0-9]+ tests?,' "$log" | tail -1 | awk '{print $3}')
+  p=$(grep -E '^\[==========\] [0-9]+ tests? from .* ran' "$log" | tail -1 | awk '{print $2}' || true)
+  f=$(grep -E '^\[  FAILED  \] [0-9]+ tests?,' "$log" | tail -1 | awk '{print $3}' || true)
+  s=$(grep -E '^\[  SKIPPED \] [0-9]+ tests?,' "$log" | tail -1 | awk '{print $3}' || true)
   p=${p:-0}; f=${f:-0}; s=${s:-0}
   total_pass=$((total_pass + p - f - s)); total_fail=$((total_fail + f)); total_skip=$((total_skip + s))
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then total_fail=$((total_fail + 1)); echo "error: $1 exited $rc"; fi

@@ -13,35 +13,12 @@
 #include "runtime/npy.h"
 #include "runtime/session.h"
 #include "tests/alloc_counter.h"
+#include "tests/test_models.h"
 
 namespace wrun {
 namespace {
 
-bool exists(const std::string& p) {
-  struct stat st;
-  return stat(p.c_str(), &st) == 0;
-}
-
-// Finds the generated models, generating them if Debian's PyTorch is available.
-std::string models_dir(std::string* why) {
-  if (const char* env = std::getenv("WRUN_TEST_MODELS"))
-    if (exists(std::string(env) + "/manifest.json")) return env;
-  const std::string dir = std::string(WRUN_BINARY_DIR) + "/test-models";
-  if (exists(dir + "/manifest.json")) return dir;
-  if (!exists("/usr/bin/python3") ||
-      std::system("/usr/bin/python3 -c 'import torch, onnx' >/dev/null 2>&1") != 0) {
-    *why = "Debian's python3-torch and python3-onnx are missing (scripts/setup.sh installs them)";
-    return "";
-  }
-  const std::string cmd = "/usr/bin/python3 " WRUN_SOURCE_DIR
-                          "/scripts/make_test_models.py --out " +
-                          dir + " >/dev/null";
-  if (std::system(cmd.c_str()) != 0) {
-    *why = "scripts/make_test_models.py failed";
-    return "";
-  }
-  return dir;
-}
+using testing::file_exists;
 
 nlohmann::json manifest(const std::string& dir) {
   std::ifstream f(dir + "/manifest.json");
@@ -86,7 +63,7 @@ class E2ETorch : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string why;
-    dir_ = models_dir(&why);
+    dir_ = testing::test_models_dir(&why);
     if (dir_.empty()) GTEST_SKIP() << why;
   }
   std::string dir_;
@@ -96,7 +73,7 @@ class E2ETorch : public ::testing::Test {
 TEST_F(E2ETorch, WrunRunMatchesPyTorch) {
   const auto m = manifest(dir_);
   const std::string wrun = std::string(WRUN_BINARY_DIR) + "/wrun";
-  ASSERT_TRUE(exists(wrun)) << wrun;
+  ASSERT_TRUE(file_exists(wrun)) << wrun;
   int cases = 0;
   for (const auto& [model_name, model] : m["models"].items()) {
     for (const auto& c : model["cases"]) {
