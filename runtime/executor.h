@@ -4,9 +4,15 @@
 // maximum). Each run re-infers shapes step by step for the actual inputs, in O(nodes) and with
 // no allocation, and checks every value fits the capacity it was planned with; if one does not,
 // the run throws NeedReplan and the session plans again for the larger shapes.
+//
+// Values whose size is only known at run time (NonZero, Loop outputs, and what depends on them)
+// are "dynamic": they live in buffers of their own that grow when needed, and the steps that
+// touch them prepare their kernel at run time. Models without such values never allocate
+// while running.
 #pragma once
 #include <pthreadpool.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,11 +46,39 @@ struct PlanOptions {
   const arch::CpuFeatures* cpu = nullptr;
 };
 
-enum class SlotKind : uint8_t { kNone, kArena, kConstant, kInput, kAlias, kCache, kOuter };
+// What planning knows of a value.
+struct PlanValue {
+  TensorView view;  // dtype and bound shape; data when the value is known while planning
+  SymShape sym;     // the shape as planning knows it (unknown dims for dynamic values)
+  bool dynamic = false;
+};
+
+// A growable 64-byte aligned buffer for dynamic values and run-time scratch.
+class GrowBuffer {
+ public:
+  char* reserve(size_t bytes);  // keeps nothing on growth
+  char* data() const { return p_.get(); }
+  size_t capacity() const { return cap_; }
+
+ private:
+  std::unique_ptr<char, void (*)(void*)> p_{nullptr, std::free};
+  size_t cap_ = 0;
+};
+
+enum class SlotKind : uint8_t {
+  kNone,
+  kArena,
+  kConstant,
+  kInput,
+  kAlias,
+  kCache,
+  kOuter,
+  kDynamic
+};
 
 struct Slot {
   SlotKind kind = SlotKind::kNone;
-  int buffer = -1;      // kArena: index into buffers
+  int buffer = -1;      // kArena: index into buffers; kDynamic: index into dynamic buffers
   int source = -1;      // kAlias: value whose memory this value shares; kOuter: parent value
   int cache = -1;       // kCache: index into the caches
   size_t capacity = 0;  // bytes available (kArena)
@@ -55,7 +89,7 @@ struct Slot {
 class GraphPlan;
 
 struct Step {
-  enum class Kind : uint8_t { kKernel, kIf, kAppend };
+  enum class Kind : uint8_t { kKernel, kIf, kLoop, kAppend };
   Kind kind = Kind::kKernel;
   int node = -1;
   int64_t opset = 0;
@@ -65,16 +99,26 @@ struct Step {
   int scratch_buffer = -1;
   size_t scratch_bytes = 0;
   bool alias_out0 = false;
-  std::vector<int> staging;  // per input: arena buffer for a contiguous copy, or -1
-  std::vector<int> discard;  // per output: buffer for an unused optional output, or -1
+  bool lazy_prepare = false;  // touches dynamic values: prepare() at run time
+  Shape prepared[16];         // input shapes of the last run-time prepare (first 16 inputs)
+  bool prepared_valid = false;
+  GrowBuffer run_scratch;               // scratch of lazily prepared steps
+  std::vector<GrowBuffer> dyn_staging;  // per input: contiguous copy of a dynamic strided input
+  std::vector<int> staging;             // per input: arena buffer for a contiguous copy, or -1
+  std::vector<int> discard;             // per output: buffer for an unused optional output, or -1
   // Reused every run so that running never allocates.
   std::vector<TensorView> in_views, out_views;
   std::vector<DType> in_dt, out_dt;
   std::vector<SymShape> in_sh, out_sh;
   std::vector<const TensorView*> in_vals;
-  // kIf
+  // kIf: both branches planned up front. kLoop: the body, planned at run time.
   std::unique_ptr<GraphPlan> branch[2];
   int branch_buffer = -1;
+  std::unique_ptr<GraphPlan> body;
+  std::vector<PlanValue> body_parent;  // this graph's values as the body was planned
+  GrowBuffer body_arena;
+  std::vector<GrowBuffer> carried;  // loop-carried values between iterations
+  std::vector<GrowBuffer> scans;    // scan outputs, growing per iteration
   // kAppend
   int cache = -1;
   int append_axis = 0;
@@ -82,14 +126,13 @@ struct Step {
 
 class GraphPlan {
  public:
-  // outer_shapes: for a subgraph, the parent's values (views with shapes; data set for values
-  // known at plan time). input_views: bound shapes of g.inputs (data unused).
+  // parent: the plan of the enclosing graph's values (for subgraphs), else nullptr.
   GraphPlan(const graph::Model& m, const graph::Graph& g, std::vector<CacheBuffer>* caches,
-            const std::vector<TensorView>* parent_views, const PlanOptions& opts);
+            const std::vector<PlanValue>* parent, const PlanOptions& opts);
   ~GraphPlan();
 
-  // Plans for the given bound input shapes; plan-time views (shape, dtype) for every value
-  // come out in views(). Throws wrun::Error naming the node on unsupported or invalid graphs.
+  // Plans for the given bound input shapes (data, where given, is used to plan shapes that
+  // depend on small inputs). Throws wrun::Error naming the node on unsupported or invalid graphs.
   void build(const std::vector<TensorView>& inputs);
   // Runs with the arena at `arena` (size total_bytes()); parent_slots for subgraphs.
   void run(char* arena, const std::vector<Slot>* parent_slots, pthreadpool_t pool);
@@ -102,29 +145,31 @@ class GraphPlan {
   const std::vector<Step>& steps() const { return steps_; }
   const graph::Graph& graph() const { return g_; }
   TensorView value_view(int v) const { return slots_[v].view; }
-  const std::vector<TensorView>& plan_views() const { return plan_views_; }
+  const std::vector<PlanValue>& plan_values() const { return pv_; }
+  int dynamic_values() const { return static_cast<int>(dyn_.size()); }
 
  private:
-  void plan_step_shapes(size_t n, std::vector<std::shared_ptr<graph::Constant>>& plan_values);
+  void plan_step(size_t n, std::vector<std::shared_ptr<graph::Constant>>& known);
   void choose_kernel(Step& s, const graph::Node& n);
   void assign_memory();
   void run_kernel(Step& s, char* arena, pthreadpool_t pool);
   void run_if(Step& s, char* arena, pthreadpool_t pool);
+  void run_loop(Step& s, char* arena, pthreadpool_t pool);
   void run_append(Step& s);
   void bind_outputs(Step& s, const graph::Node& n, char* arena);
-  const TensorView& resolve(int v, const std::vector<Slot>* parent_slots) const;
+  void gather_inputs(Step& s, const graph::Node& n, char* arena);
 
   const graph::Model& m_;
   const graph::Graph& g_;
   std::vector<CacheBuffer>* caches_;
-  const std::vector<TensorView>* parent_views_;
+  const std::vector<PlanValue>* parent_;
   PlanOptions opts_;
   std::vector<Step> steps_;
   std::vector<Slot> slots_;
-  std::vector<TensorView> plan_views_;  // per value: shape/dtype at the bounds
+  std::vector<PlanValue> pv_;
   std::vector<BufferRequest> buffers_;
+  std::vector<GrowBuffer> dyn_;
   ArenaPlan arena_;
-  const std::vector<Slot>* parent_slots_ = nullptr;
 };
 
 // Copies src into dst element by element through both views' strides (same dtype and shape).

@@ -43,6 +43,22 @@ static void infer_graph(Model& m, Graph& g, std::set<std::string>& unsupported) 
     }
   const auto& reg = ops::Registry::builtin();
   for (auto& n : g.nodes) {
+    // A Loop body's inputs may be untyped: they take the iteration number, the condition and the
+    // loop's initial values.
+    if (n.domain.empty() && n.op_type == "Loop")
+      if (const auto* body = n.attr("body"); body && body->g) {
+        auto& bg = *body->g;
+        for (size_t i = 0; i < bg.inputs.size(); ++i) {
+          auto& bv = bg.values[bg.inputs[i]];
+          if (bv.dtype != DType::kUndefined) continue;
+          if (i == 0)
+            bv.dtype = DType::kI64;
+          else if (i == 1)
+            bv.dtype = DType::kBool;
+          else if (i < n.inputs.size() && n.inputs[i] >= 0)
+            bv.dtype = g.values[n.inputs[i]].dtype;
+        }
+      }
     for (auto& [k, a] : n.attrs) {
       if (a.g) infer_graph(m, *a.g, unsupported);
       for (auto& sg : a.graphs) infer_graph(m, *sg, unsupported);

@@ -1,6 +1,6 @@
-// Control flow. If is executed by the runtime (it runs the chosen branch graph); its schema only
-// infers outputs from the branches. Loop and Scan are registered so that models containing them
-// load and are listed, but they cannot be inferred or run yet.
+// Control flow. If and Loop are executed by the runtime (it runs their subgraphs); their schemas
+// only infer outputs from the subgraphs. Scan is registered so that models containing it load and
+// are listed, but it cannot run yet.
 #include "ops/kernel.h"
 #include "ops/registry.h"
 
@@ -47,6 +47,41 @@ void infer_if(InferContext& ctx) {
 
 void run_if(RunContext&) { fail("If is executed by the runtime"); }
 
+// Loop(M, cond, v_initial...) -> (v_final..., scan_outputs...). Carried outputs take the body's
+// declared types; their shapes may change per iteration, so only the rank is kept when the
+// initial value's shape differs from the body's declared output. Scan outputs gain a leading
+// dimension (the trip count) known only at run time.
+void infer_loop(InferContext& ctx) {
+  const graph::Graph& body = branch(ctx, "body");
+  const int carried = ctx.num_inputs() - 2;
+  if (carried < 0) ctx.fail("expects inputs M and cond");
+  if (static_cast<int>(body.inputs.size()) != carried + 2 ||
+      static_cast<int>(body.outputs.size()) < carried + 1)
+    ctx.fail("body has ", body.inputs.size(), " inputs and ", body.outputs.size(), " outputs for ",
+             carried, " loop-carried values");
+  const int scans = static_cast<int>(body.outputs.size()) - 1 - carried;
+  if (ctx.num_outputs() > carried + scans)
+    ctx.fail("has ", ctx.num_outputs(), " outputs, the body gives ", carried + scans);
+  for (int k = 0; k < carried; ++k) {
+    const graph::Value& out = body.value(body.outputs[1 + k]);
+    DType dt = ctx.has_input(2 + k) ? ctx.input_dtype(2 + k) : out.dtype;
+    SymShape sh =
+        ctx.has_input(2 + k) ? merge_shapes(ctx, ctx.input_shape(2 + k), out.shape) : out.shape;
+    ctx.set_output(k, dt, sh);
+  }
+  for (int j = 0; j < scans; ++j) {
+    const graph::Value& out = body.value(body.outputs[1 + carried + j]);
+    SymShape sh;
+    if (out.shape.rank_known()) {
+      sh.push(ctx.unknown_dim());
+      for (int d = 0; d < out.shape.rank; ++d) sh.push(out.shape.d[d]);
+    }
+    ctx.set_output(carried + j, out.dtype, sh);
+  }
+}
+
+void run_loop(RunContext&) { fail("Loop is executed by the runtime"); }
+
 void infer_unsupported(InferContext& ctx) { ctx.fail("not supported yet (parsed, not executed)"); }
 
 void run_unsupported(RunContext& ctx) {
@@ -54,6 +89,7 @@ void run_unsupported(RunContext& ctx) {
 }
 
 constexpr KernelImpl kIf[] = {{"reference", nullptr, nullptr, run_if, kNone}};
+constexpr KernelImpl kLoop[] = {{"reference", nullptr, nullptr, run_loop, kNone}};
 std::string supports_none(const SupportQuery& q) {
   return q.node.op_type + " is parsed but not executed yet";
 }
@@ -63,7 +99,8 @@ constexpr KernelImpl kUnsupported[] = {
 
 const OpSchema kSchemas[] = {
     {"If", "", 1, kLatestOpset, infer_if, kIf, "branches are run by the executor"},
-    {"Loop", "", 1, kLatestOpset, infer_unsupported, kUnsupported, "parsed, not executed"},
+    {"Loop", "", 1, kLatestOpset, infer_loop, kLoop,
+     "executed by the runtime; tensor loop-carried values and scan outputs only"},
     {"Scan", "", 8, kLatestOpset, infer_unsupported, kUnsupported, "parsed, not executed"},
 };
 
