@@ -8,7 +8,8 @@ const Registry& Registry::builtin() {
     // The explicit list of op families linked into wrun.
     for (auto family :
          {elementwise_schemas(), linalg_schemas(), conv_schemas(), normalization_schemas(),
-          reduce_schemas(), tensor_schemas(), control_schemas()})
+          reduce_schemas(), tensor_schemas(), control_schemas(), pool_schemas(), rnn_schemas(),
+          quant_schemas(), selection_schemas(), resize_schemas(), einsum_schemas()})
       reg.schemas_.insert(reg.schemas_.end(), family.begin(), family.end());
     return reg;
   }();

@@ -29,6 +29,12 @@ std::span<const OpSchema> conv_schemas();           // Conv
 std::span<const OpSchema> normalization_schemas();  // Softmax, LogSoftmax, LayerNormalization
 std::span<const OpSchema> reduce_schemas();         // ReduceMean/Sum/Max
 std::span<const OpSchema> tensor_schemas();         // shape and data movement ops
-std::span<const OpSchema> control_schemas();        // If (run by the executor), Loop/Scan (parsed)
+std::span<const OpSchema> control_schemas();        // If, Loop (run by the executor), Scan (parsed)
+std::span<const OpSchema> pool_schemas();       // MaxPool, AveragePool, Global*Pool, ConvTranspose
+std::span<const OpSchema> rnn_schemas();        // LSTM, GRU, RNN
+std::span<const OpSchema> quant_schemas();      // QuantizeLinear, DequantizeLinear, *Integer ops
+std::span<const OpSchema> selection_schemas();  // ArgMax, ArgMin, TopK, Hardmax
+std::span<const OpSchema> resize_schemas();     // Resize, Upsample
+std::span<const OpSchema> einsum_schemas();     // Einsum
 
 }  // namespace wrun::ops

@@ -562,7 +562,12 @@ void GraphPlan::run_kernel(Step& s, char* arena, pthreadpool_t pool) {
     for (size_t i = 0; same && i < n.inputs.size(); ++i)
       same = s.in_views[i].shape == s.prepared[i];
     if (!same) {
-      ops::PrepareContext pc{n, s.opset, s.in_views, s.out_views, *opts_.cpu, nullptr, 0};
+      // As at plan time, prepare() sees data only for constants: other inputs change per run.
+      std::vector<TensorView> ins(s.in_views);
+      for (size_t i = 0; i < n.inputs.size(); ++i)
+        if (n.inputs[i] >= 0 && slots_[n.inputs[i]].kind != SlotKind::kConstant)
+          ins[i].data = nullptr;
+      ops::PrepareContext pc{n, s.opset, ins, s.out_views, *opts_.cpu, nullptr, 0};
       s.kernel->prepare(pc);
       s.state = std::move(pc.state);
       s.scratch_bytes = pc.scratch_bytes;

@@ -372,6 +372,30 @@ void Session::reset_cache(std::string_view input_name, int64_t length) {
   impl_->caches[c].length = length;
 }
 
+void Session::write_cache(std::string_view input_name, const TensorView& value) {
+  int c = impl_->cache_of_input(input_name);
+  WRUN_CHECK(c >= 0, "no cache bound to input '", input_name, "'");
+  auto& cb = impl_->caches[c];
+  WRUN_CHECK(value.dtype == cb.dtype && value.shape.rank == cb.full.rank, "cache '", input_name,
+             "': value is ", dtype_name(value.dtype), " ", value.shape.str(), ", the cache holds ",
+             dtype_name(cb.dtype), " ", cb.full.str());
+  for (int d = 0; d < cb.full.rank; ++d)
+    if (d != cb.axis)
+      WRUN_CHECK(value.shape.d[d] == cb.full.d[d], "cache '", input_name, "': value shape ",
+                 value.shape.str(), " does not match the cache ", cb.full.str());
+  const int64_t len = value.shape.d[cb.axis];
+  WRUN_CHECK(len <= cb.max_len, "cache '", input_name, "': ", len, " entries exceed its maximum ",
+             cb.max_len);
+  runtime::copy_view(value, cb.view(len));
+  cb.length = len;
+}
+
+TensorView Session::cache_view(std::string_view input_name) const {
+  int c = impl_->cache_of_input(input_name);
+  WRUN_CHECK(c >= 0, "no cache bound to input '", input_name, "'");
+  return impl_->caches[c].view(impl_->caches[c].length);
+}
+
 int64_t Session::cache_length(std::string_view input_name) const {
   int c = impl_->cache_of_input(input_name);
   WRUN_CHECK(c >= 0, "no cache bound to input '", input_name, "'");

@@ -93,6 +93,11 @@ class Session {
   // Sets a cache's current length (e.g. 0 to start a new sequence).
   void reset_cache(std::string_view input_name, int64_t length = 0);
   int64_t cache_length(std::string_view input_name) const;
+  // Replaces a cache's contents with `value` (same dtype and dims but along the cache axis,
+  // where it sets the length): e.g. the presents of a prompt run by another session.
+  void write_cache(std::string_view input_name, const TensorView& value);
+  // The cache's valid part (a strided view into the session's buffer, valid until next run).
+  TensorView cache_view(std::string_view input_name) const;
 
   const PlanStats& stats() const;
   // Name of the kernel chosen for each step, in order ("Conv:reference", ...).

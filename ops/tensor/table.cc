@@ -29,6 +29,24 @@ constexpr KernelImpl kConstantOfShape[] = {
     {"reference", nullptr, nullptr, run_constant_of_shape, kNone}};
 constexpr KernelImpl kRange[] = {{"reference", nullptr, nullptr, run_range, kNone}};
 constexpr KernelImpl kTrilu[] = {{"reference", nullptr, nullptr, run_trilu, kNone}};
+constexpr KernelImpl kPad[] = {{"reference", nullptr, nullptr, run_pad, kStridedInputs}};
+constexpr KernelImpl kTile[] = {{"reference", nullptr, nullptr, run_tile, kStridedInputs}};
+constexpr KernelImpl kGatherElements[] = {
+    {"reference", nullptr, nullptr, run_gather_elements, kStridedInputs}};
+constexpr KernelImpl kGatherND[] = {{"reference", nullptr, nullptr, run_gather_nd, kStridedInputs}};
+constexpr KernelImpl kScatterElements[] = {
+    {"reference", supports_scatter, nullptr, run_scatter_elements, kStridedInputs}};
+constexpr KernelImpl kScatterND[] = {
+    {"reference", supports_scatter, nullptr, run_scatter_nd, kStridedInputs}};
+constexpr KernelImpl kNonZero[] = {{"reference", nullptr, nullptr, run_nonzero, kStridedInputs}};
+constexpr KernelImpl kCompress[] = {{"reference", nullptr, nullptr, run_compress, kStridedInputs}};
+constexpr KernelImpl kCumSum[] = {{"reference", nullptr, nullptr, run_cumsum, kStridedInputs}};
+constexpr KernelImpl kDepthToSpace[] = {
+    {"reference", nullptr, nullptr, run_depth_to_space, kStridedInputs}};
+constexpr KernelImpl kSpaceToDepth[] = {
+    {"reference", nullptr, nullptr, run_space_to_depth, kStridedInputs}};
+constexpr KernelImpl kEyeLike[] = {{"reference", nullptr, nullptr, run_eye_like, kStridedInputs}};
+constexpr KernelImpl kOneHot[] = {{"reference", nullptr, nullptr, run_one_hot, kStridedInputs}};
 
 constexpr int kLast = kLatestOpset;
 
@@ -67,6 +85,37 @@ const OpSchema kSchemas[] = {
     {"ConstantOfShape", "", 9, kLast, infer_constant_of_shape, kConstantOfShape},
     {"Range", "", 11, kLast, infer_range, kRange, "float32/64, int16/32/64"},
     {"Trilu", "", 14, kLast, infer_trilu, kTrilu},
+    {"Pad", "", 1, 1, infer_pad, kPad, "paddings/value attributes"},
+    {"Pad", "", 2, 10, infer_pad, kPad, "pads/value attributes"},
+    {"Pad", "", 11, 17, infer_pad, kPad, "pads and constant_value inputs"},
+    {"Pad", "", 18, 18, infer_pad, kPad, "axes input"},
+    {"Pad", "", 19, kLast, infer_pad, kPad, "wrap mode; negative pads crop before padding"},
+    {"Tile", "", 6, kLast, infer_tile, kTile},
+    {"GatherElements", "", 11, kLast, infer_gather_elements, kGatherElements},
+    {"GatherND", "", 11, 11, infer_gather_nd, kGatherND},
+    {"GatherND", "", 12, kLast, infer_gather_nd, kGatherND, "batch_dims"},
+    {"Scatter", "", 9, 10, infer_scatter_elements, kScatterElements, "ScatterElements' old name"},
+    {"ScatterElements", "", 11, 15, infer_scatter_elements, kScatterElements},
+    {"ScatterElements", "", 16, 17, infer_scatter_elements, kScatterElements,
+     "reduction none/add/mul (numeric dtypes)"},
+    {"ScatterElements", "", 18, kLast, infer_scatter_elements, kScatterElements,
+     "reduction none/add/mul/max/min (numeric dtypes)"},
+    {"ScatterND", "", 11, 15, infer_scatter_nd, kScatterND},
+    {"ScatterND", "", 16, 17, infer_scatter_nd, kScatterND,
+     "reduction none/add/mul (numeric dtypes)"},
+    {"ScatterND", "", 18, kLast, infer_scatter_nd, kScatterND,
+     "reduction none/add/mul/max/min (numeric dtypes)"},
+    {"NonZero", "", 9, kLast, infer_nonzero, kNonZero, "output extent depends on the data"},
+    {"Compress", "", 9, 10, infer_compress, kCompress, "output extent depends on the data"},
+    {"Compress", "", 11, kLast, infer_compress, kCompress,
+     "negative axis; output extent depends on the data"},
+    {"CumSum", "", 11, kLast, infer_cumsum, kCumSum, "numeric dtypes; floats sum in double"},
+    {"DepthToSpace", "", 1, 10, infer_depth_to_space, kDepthToSpace, "DCR only"},
+    {"DepthToSpace", "", 11, kLast, infer_depth_to_space, kDepthToSpace, "DCR and CRD modes"},
+    {"SpaceToDepth", "", 1, kLast, infer_space_to_depth, kSpaceToDepth},
+    {"EyeLike", "", 9, kLast, infer_eye_like, kEyeLike},
+    {"OneHot", "", 9, 10, infer_one_hot, kOneHot, "negative indices are out of range"},
+    {"OneHot", "", 11, kLast, infer_one_hot, kOneHot, "negative indices count from the end"},
 };
 
 }  // namespace

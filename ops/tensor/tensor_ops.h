@@ -30,9 +30,24 @@ WRUN_TENSOR_OP(constant)
 WRUN_TENSOR_OP(constant_of_shape)
 WRUN_TENSOR_OP(range)
 WRUN_TENSOR_OP(trilu)
+WRUN_TENSOR_OP(pad)
+WRUN_TENSOR_OP(tile)
+WRUN_TENSOR_OP(gather_elements)
+WRUN_TENSOR_OP(gather_nd)
+WRUN_TENSOR_OP(scatter_elements)
+WRUN_TENSOR_OP(scatter_nd)
+WRUN_TENSOR_OP(nonzero)
+WRUN_TENSOR_OP(compress)
+WRUN_TENSOR_OP(cumsum)
+WRUN_TENSOR_OP(depth_to_space)
+WRUN_TENSOR_OP(space_to_depth)
+WRUN_TENSOR_OP(eye_like)
+WRUN_TENSOR_OP(one_hot)
 
 // Dropout's stated gap: training mode with a non-zero ratio (random output).
 std::string supports_dropout(const SupportQuery& q);
+// ScatterElements/ScatterND's stated gap: a reduction on a non-numeric dtype (bool).
+std::string supports_scatter(const SupportQuery& q);
 
 #undef WRUN_TENSOR_OP
 

@@ -1,0 +1,44 @@
+// A Whisper model folder as exporters write it (Hugging Face Optimum layout): which ONNX files
+// it holds, and every setting decoding needs, read from its config files, never from constants.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "speech/tokenizer.h"
+
+namespace wrun::speech {
+
+struct WhisperConfig {
+  std::string dir;
+  // ONNX files: encoder, and either decoder + decoder_with_past, or the merged decoder.
+  std::string encoder, decoder, decoder_with_past, decoder_merged;
+  bool merged() const { return !decoder_merged.empty(); }
+
+  // Front end (preprocessor_config.json).
+  int sample_rate = 16000, n_fft = 400, hop_length = 160, n_mels = 80;
+  int n_frames = 3000;  // mel frames per window (nb_max_frames)
+  // Model (config.json).
+  int n_audio_ctx = 1500;  // encoder positions per window (max_source_positions)
+  int n_text_ctx = 448;    // decoder positions (max_target_positions)
+  int vocab_size = 0, d_model = 0, decoder_layers = 0, decoder_heads = 0;
+  // Tokens (generation_config.json, then config.json).
+  int eot = -1, sot = -1, no_timestamps = -1, timestamp_begin = -1;
+  int transcribe = -1, translate = -1;  // -1 when the model has no such task token
+  int sot_prev = -1, no_speech = -1;    // from the tokenizer when present
+  std::vector<int> suppress_tokens, begin_suppress_tokens;
+  std::map<std::string, int> languages;  // "en" -> id of <|en|>
+  bool multilingual = false;
+  int max_initial_timestamp_index = 50;
+
+  double seconds_per_window() const { return double(n_frames) * hop_length / sample_rate; }
+  // Seconds per timestamp token: two mel frames per encoder position.
+  double time_precision() const { return double(n_frames) / n_audio_ctx * hop_length / sample_rate; }
+  int n_samples() const { return n_frames * hop_length; }
+  bool is_timestamp(int id) const { return id >= timestamp_begin; }
+};
+
+// Reads the folder; errors name the file and the key that is missing or inconsistent.
+WhisperConfig load_whisper_config(const std::string& dir, const Tokenizer& tok);
+
+}  // namespace wrun::speech
