@@ -5,7 +5,7 @@ PKGS=(cmake ninja-build g++ pkg-config libxnnpack-dev libcpuinfo-dev libpthreadp
       libonnx-dev libprotobuf-dev protobuf-compiler libbenchmark-dev libgtest-dev
       libonnx-testdata nlohmann-json3-dev python3-torch python3-onnx python3-numpy libopenblas0-pthread)
 # Speech front end: audio decoding, resampling, FFT.
-PKGS+=(libsndfile1-dev libsamplerate0-dev libkissfft-dev)
+PKGS+=(libsndfile1-dev libsamplerate0-dev libkissfft-dev zlib1g-dev sox)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,8 +1,12 @@
 #include "speech/audio.h"
 
+#include <fcntl.h>
 #include <samplerate.h>
 #include <sndfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -10,11 +14,43 @@
 
 namespace wrun::speech {
 
+namespace {
+
+// libmpg123 (inside libsndfile) prints warnings on stderr; a tool owes its user one error line,
+// so stderr is silenced while a file is decoded.
+class QuietStderr {
+ public:
+  QuietStderr() {
+    std::fflush(stderr);
+    saved_ = dup(2);
+    int null = open("/dev/null", O_WRONLY);
+    if (saved_ >= 0 && null >= 0) dup2(null, 2);
+    if (null >= 0) close(null);
+  }
+  ~QuietStderr() {
+    if (saved_ >= 0) {
+      dup2(saved_, 2);
+      close(saved_);
+    }
+  }
+
+ private:
+  int saved_ = -1;
+};
+
+}  // namespace
+
 Audio read_audio(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) fail("cannot read audio '", path, "': no such file");
+  if (!S_ISREG(st.st_mode)) fail("cannot read audio '", path, "': not a regular file");
+  QuietStderr quiet;
   SF_INFO info;
   std::memset(&info, 0, sizeof(info));
   SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
-  if (!f) fail("cannot read audio '", path, "': ", sf_strerror(nullptr));
+  if (!f)
+    fail("cannot read audio '", path,
+         "': ", st.st_size == 0 ? "the file is empty" : "unrecognised or corrupt audio");
   std::unique_ptr<SNDFILE, int (*)(SNDFILE*)> guard(f, sf_close);
   if (info.channels <= 0 || info.samplerate <= 0)
     fail("audio '", path, "' has ", info.channels, " channels at ", info.samplerate, " Hz");

@@ -76,7 +76,8 @@ MelSpec log_mel(const std::vector<float>& samples, int n_mels, int n_fft, int ho
   double max_log = -1e30;
   for (int t = 0; t < n_frames; ++t) {
     const int64_t start = static_cast<int64_t>(t) * hop;
-    for (int i = 0; i < n_fft; ++i) frame[i] = static_cast<kiss_fft_scalar>(at(start + i) * window[i]);
+    for (int i = 0; i < n_fft; ++i)
+      frame[i] = static_cast<kiss_fft_scalar>(at(start + i) * window[i]);
     kiss_fftr(cfg.get(), frame.data(), spec.data());
     for (int k = 0; k < n_bins; ++k)
       power[k] = double(spec[k].r) * spec[k].r + double(spec[k].i) * spec[k].i;

@@ -18,7 +18,8 @@ struct ByteMap {
     for (int& b : to_byte) b = -1;
     int next = 256;
     for (int b = 0; b < 256; ++b) {
-      bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+      bool printable =
+          (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
       to_byte[printable ? b : next++] = b;
     }
   }
@@ -175,7 +176,8 @@ std::string Tokenizer::bytes(int id) const {
       continue;
     }
     i += len;
-    if (cp < 324 && m.to_byte[cp] >= 0) out += static_cast<char>(m.to_byte[cp]);
+    if (cp < 324 && m.to_byte[cp] >= 0)
+      out += static_cast<char>(m.to_byte[cp]);
     else {  // outside the byte alphabet (added tokens): keep as is
       out.append(t, i - len, len);
     }

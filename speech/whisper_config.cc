@@ -67,7 +67,22 @@ int int_from(const char* key, std::initializer_list<const JsonFile*> files) {
 
 }  // namespace
 
-WhisperConfig load_whisper_config(const std::string& dir, const Tokenizer& tok) {
+void WhisperConfig::choose_decoder(const std::string& which) {
+  if (which == "auto") {
+    use_merged = !decoder_merged.empty();
+  } else if (which == "merged") {
+    if (decoder_merged.empty()) fail("'", dir, "' has no decoder_model_merged.onnx");
+    use_merged = true;
+  } else if (which == "split") {
+    if (decoder.empty() || decoder_with_past.empty())
+      fail("'", dir, "' lacks decoder_model.onnx or decoder_with_past_model.onnx");
+    use_merged = false;
+  } else {
+    fail("--decoder must be split, merged or auto, got '", which, "'");
+  }
+}
+
+WhisperConfig load_whisper_config(const std::string& dir, Tokenizer* tok_out) {
   WhisperConfig c;
   c.dir = dir;
   struct stat st;
@@ -83,13 +98,17 @@ WhisperConfig load_whisper_config(const std::string& dir, const Tokenizer& tok) 
   c.encoder = pick({"encoder_model.onnx", "encoder_model_quantized.onnx"});
   c.decoder_merged = pick({"decoder_model_merged.onnx", "decoder_model_merged_quantized.onnx"});
   c.decoder = pick({"decoder_model.onnx", "decoder_model_quantized.onnx"});
-  c.decoder_with_past = pick({"decoder_with_past_model.onnx", "decoder_with_past_model_quantized.onnx"});
+  c.decoder_with_past =
+      pick({"decoder_with_past_model.onnx", "decoder_with_past_model_quantized.onnx"});
   if (c.encoder.empty()) fail("'", dir, "' has no encoder_model.onnx: not a Whisper export folder");
   if (c.decoder_merged.empty() && (c.decoder.empty() || c.decoder_with_past.empty()))
-    fail("'", dir, "' has neither decoder_model_merged.onnx nor decoder_model.onnx with "
+    fail("'", dir,
+         "' has neither decoder_model_merged.onnx nor decoder_model.onnx with "
          "decoder_with_past_model.onnx");
-  if (!c.decoder_merged.empty()) c.decoder.clear(), c.decoder_with_past.clear();
+  c.use_merged = !c.decoder_merged.empty();
 
+  *tok_out = Tokenizer::load(dir);
+  const Tokenizer& tok = *tok_out;
   const JsonFile cfg = JsonFile::read(dir + "/config.json", true);
   const JsonFile gen = JsonFile::read(dir + "/generation_config.json", true);
   const JsonFile pre = JsonFile::read(dir + "/preprocessor_config.json", false);
@@ -124,8 +143,9 @@ WhisperConfig load_whisper_config(const std::string& dir, const Tokenizer& tok) 
     c.max_initial_timestamp_index = gen.get_int("max_initial_timestamp_index");
   c.suppress_tokens = gen.has("suppress_tokens") ? gen.get_ints("suppress_tokens")
                                                  : cfg.get_ints("suppress_tokens");
-  c.begin_suppress_tokens = gen.has("begin_suppress_tokens") ? gen.get_ints("begin_suppress_tokens")
-                                                             : cfg.get_ints("begin_suppress_tokens");
+  c.begin_suppress_tokens = gen.has("begin_suppress_tokens")
+                                ? gen.get_ints("begin_suppress_tokens")
+                                : cfg.get_ints("begin_suppress_tokens");
   if (gen.has("task_to_id")) {
     const auto& t = gen.j["task_to_id"];
     if (!t.is_object()) fail("'", gen.path, "': task_to_id is not an object");

@@ -13,7 +13,10 @@ struct WhisperConfig {
   std::string dir;
   // ONNX files: encoder, and either decoder + decoder_with_past, or the merged decoder.
   std::string encoder, decoder, decoder_with_past, decoder_merged;
-  bool merged() const { return !decoder_merged.empty(); }
+  bool use_merged = false;  // the merged decoder when the folder has it, unless chosen otherwise
+  bool merged() const { return use_merged; }
+  // "split", "merged" or "auto"; fails naming the missing file.
+  void choose_decoder(const std::string& which);
 
   // Front end (preprocessor_config.json).
   int sample_rate = 16000, n_fft = 400, hop_length = 160, n_mels = 80;
@@ -33,12 +36,15 @@ struct WhisperConfig {
 
   double seconds_per_window() const { return double(n_frames) * hop_length / sample_rate; }
   // Seconds per timestamp token: two mel frames per encoder position.
-  double time_precision() const { return double(n_frames) / n_audio_ctx * hop_length / sample_rate; }
+  double time_precision() const {
+    return double(n_frames) / n_audio_ctx * hop_length / sample_rate;
+  }
   int n_samples() const { return n_frames * hop_length; }
   bool is_timestamp(int id) const { return id >= timestamp_begin; }
 };
 
-// Reads the folder; errors name the file and the key that is missing or inconsistent.
-WhisperConfig load_whisper_config(const std::string& dir, const Tokenizer& tok);
+// Reads the folder and its tokenizer (into *tok); errors name the file and the key that is
+// missing or inconsistent.
+WhisperConfig load_whisper_config(const std::string& dir, Tokenizer* tok);
 
 }  // namespace wrun::speech

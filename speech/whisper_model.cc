@@ -53,7 +53,8 @@ WhisperModel::WhisperModel(const WhisperConfig& cfg, const WhisperRunOptions& op
   const std::string& dec_file = cfg.merged() ? cfg.decoder_merged : cfg.decoder;
   const std::string& past_file = cfg.merged() ? cfg.decoder_merged : cfg.decoder_with_past;
   for (int i = 0; i < cfg.decoder_layers; ++i) {
-    const std::string p = "past_key_values." + std::to_string(i), q = "present." + std::to_string(i);
+    const std::string p = "past_key_values." + std::to_string(i),
+                      q = "present." + std::to_string(i);
     self_k_.push_back(p + ".decoder.key");
     self_v_.push_back(p + ".decoder.value");
     cross_k_.push_back(p + ".encoder.key");
@@ -65,23 +66,23 @@ WhisperModel::WhisperModel(const WhisperConfig& cfg, const WhisperRunOptions& op
     for (const auto* name : {&self_k_.back(), &self_v_.back(), &cross_k_.back(), &cross_v_.back()})
       input_info(*with_past_, *name, past_file);
   }
-  for (const auto& o : decoder_->outputs()) vocab_ = o.name == "logits" && o.shape.rank == 3 &&
-                                                         o.shape.d[2].is_known()
-                                                     ? static_cast<int>(o.shape.d[2].value)
-                                                     : vocab_;
+  for (const auto& o : decoder_->outputs())
+    vocab_ = o.name == "logits" && o.shape.rank == 3 && o.shape.d[2].is_known()
+                 ? static_cast<int>(o.shape.d[2].value)
+                 : vocab_;
   if (!vocab_) vocab_ = cfg.vocab_size;
 
   SessionOptions d0 = base;
   bound_batch(*decoder_, d0);
   dec0_ = std::make_unique<Session>(decoder_, d0);
 
-  SessionOptions dp = base;
-  bound_batch(*with_past_, dp);
+  dec_opts_ = base;
+  bound_batch(*with_past_, dec_opts_);
   for (int i = 0; i < cfg.decoder_layers; ++i) {
-    dp.caches.push_back(CacheBinding{self_k_[i], pres_k_[i], 2, cfg.n_text_ctx});
-    dp.caches.push_back(CacheBinding{self_v_[i], pres_v_[i], 2, cfg.n_text_ctx});
+    dec_opts_.caches.push_back(CacheBinding{self_k_[i], pres_k_[i], 2, cfg.n_text_ctx});
+    dec_opts_.caches.push_back(CacheBinding{self_v_[i], pres_v_[i], 2, cfg.n_text_ctx});
   }
-  dec_ = std::make_unique<Session>(with_past_, dp);
+  set_states(1);
 
   if (cfg.merged()) {
     // The no-past branch still takes past inputs: empty ones.
@@ -97,17 +98,17 @@ WhisperModel::WhisperModel(const WhisperConfig& cfg, const WhisperRunOptions& op
       }
     }
     dec0_->set_input("use_cache_branch", make_view(&use_cache_false_, DType::kBool, Shape{1}));
-    dec_->set_input("use_cache_branch", make_view(&use_cache_true_, DType::kBool, Shape{1}));
   }
-  load_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  load_ms_ =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
 WhisperModel::~WhisperModel() = default;
 
 void WhisperModel::encode(const MelSpec& window) {
-  WRUN_CHECK(window.n_mels == cfg_.n_mels && window.n_frames == cfg_.n_frames,
-             "log-mel window is ", window.n_mels, "x", window.n_frames, ", the model expects ",
-             cfg_.n_mels, "x", cfg_.n_frames);
+  WRUN_CHECK(window.n_mels == cfg_.n_mels && window.n_frames == cfg_.n_frames, "log-mel window is ",
+             window.n_mels, "x", window.n_frames, ", the model expects ", cfg_.n_mels, "x",
+             cfg_.n_frames);
   features_ = window.data;
   enc_->set_input("input_features",
                   make_view(features_.data(), DType::kF32, Shape{1, cfg_.n_mels, cfg_.n_frames}));
@@ -123,43 +124,72 @@ std::span<const float> WhisperModel::last_logits(const Session& s) const {
   return {l.as<const float>() + (t - 1) * v, static_cast<size_t>(v)};
 }
 
+std::unique_ptr<Session> WhisperModel::make_decoder() {
+  auto s = std::make_unique<Session>(with_past_, dec_opts_);
+  if (cfg_.merged())
+    s->set_input("use_cache_branch", make_view(&use_cache_true_, DType::kBool, Shape{1}));
+  return s;
+}
+
+void WhisperModel::set_states(int n) {
+  WRUN_CHECK(n >= 1 && n <= 64, "decoder states must be 1..64, got ", n);
+  while (static_cast<int>(dec_.size()) < n) dec_.push_back(make_decoder());
+  dec_.resize(n);
+  token_.resize(n);
+  length_.resize(n, 0);
+}
+
+// Cross-attention K/V (computed once per window by the prompt run) and, for the merged
+// decoder, the encoder states: read in place from the prompt session's outputs.
+void WhisperModel::bind_window(Session& s) {
+  for (int i = 0; i < cfg_.decoder_layers; ++i) {
+    s.set_input(cross_k_[i], dec0_->output(pres_ck_[i]));
+    s.set_input(cross_v_[i], dec0_->output(pres_cv_[i]));
+  }
+  if (cfg_.merged()) s.set_input("encoder_hidden_states", enc_->output("last_hidden_state"));
+}
+
 std::span<const float> WhisperModel::start(std::span<const int64_t> prompt) {
-  WRUN_CHECK(!prompt.empty() && static_cast<int64_t>(prompt.size()) < cfg_.n_text_ctx,
-             "prompt of ", prompt.size(), " tokens does not fit the text context ", cfg_.n_text_ctx);
+  WRUN_CHECK(!prompt.empty() && static_cast<int64_t>(prompt.size()) < cfg_.n_text_ctx, "prompt of ",
+             prompt.size(), " tokens does not fit the text context ", cfg_.n_text_ctx);
   ids_.assign(prompt.begin(), prompt.end());
-  const TensorView hidden = enc_->output("last_hidden_state");
   dec0_->set_input("input_ids",
                    make_view(ids_.data(), DType::kI64, Shape{1, int64_t(ids_.size())}));
-  dec0_->set_input("encoder_hidden_states", hidden);
+  dec0_->set_input("encoder_hidden_states", enc_->output("last_hidden_state"));
   dec0_->run();
-  for (int i = 0; i < cfg_.decoder_layers; ++i) {
-    dec_->write_cache(self_k_[i], dec0_->output(pres_k_[i]));
-    dec_->write_cache(self_v_[i], dec0_->output(pres_v_[i]));
-    // Cross-attention K/V: computed once per window, read in place from the prompt run.
-    dec_->set_input(cross_k_[i], dec0_->output(pres_ck_[i]));
-    dec_->set_input(cross_v_[i], dec0_->output(pres_cv_[i]));
+  for (size_t k = 0; k < dec_.size(); ++k) {
+    Session& s = *dec_[k];
+    for (int i = 0; i < cfg_.decoder_layers; ++i) {
+      s.write_cache(self_k_[i], dec0_->output(pres_k_[i]));
+      s.write_cache(self_v_[i], dec0_->output(pres_v_[i]));
+    }
+    bind_window(s);
+    length_[k] = static_cast<int64_t>(ids_.size());
   }
-  if (cfg_.merged()) dec_->set_input("encoder_hidden_states", hidden);
-  length_ = static_cast<int64_t>(ids_.size());
   return last_logits(*dec0_);
 }
 
-std::span<const float> WhisperModel::step(int64_t token) {
-  WRUN_CHECK(length_ > 0, "decoder step before the prompt");
-  WRUN_CHECK(length_ < cfg_.n_text_ctx, "the text context of ", cfg_.n_text_ctx, " is full");
-  token_ = token;
-  dec_->set_input("input_ids", make_view(&token_, DType::kI64, Shape{1, 1}));
-  dec_->run();
-  ++length_;
-  return last_logits(*dec_);
+std::span<const float> WhisperModel::step(int64_t token, int state) {
+  WRUN_CHECK(state >= 0 && state < states(), "decoder state ", state, " out of range");
+  WRUN_CHECK(length_[state] > 0, "decoder step before the prompt");
+  WRUN_CHECK(length_[state] < cfg_.n_text_ctx, "the text context of ", cfg_.n_text_ctx, " is full");
+  token_[state] = token;
+  Session& s = *dec_[state];
+  s.set_input("input_ids", make_view(&token_[state], DType::kI64, Shape{1, 1}));
+  s.run();
+  ++length_[state];
+  return last_logits(s);
 }
 
-void WhisperModel::copy_state_from(const WhisperModel& other) {
+void WhisperModel::copy_state(int dst, int src) {
+  WRUN_CHECK(dst >= 0 && dst < states() && src >= 0 && src < states(),
+             "decoder state out of range");
+  if (dst == src) return;
   for (int i = 0; i < cfg_.decoder_layers; ++i) {
-    dec_->write_cache(self_k_[i], other.dec_->cache_view(self_k_[i]));
-    dec_->write_cache(self_v_[i], other.dec_->cache_view(self_v_[i]));
+    dec_[dst]->write_cache(self_k_[i], dec_[src]->cache_view(self_k_[i]));
+    dec_[dst]->write_cache(self_v_[i], dec_[src]->cache_view(self_v_[i]));
   }
-  length_ = other.length_;
+  length_[dst] = length_[src];
 }
 
 }  // namespace wrun::speech

@@ -27,37 +27,42 @@ class WhisperModel {
   const WhisperConfig& config() const { return cfg_; }
   // Encodes one window of log-mel [n_mels, n_frames]; cross-attention K/V follow on start().
   void encode(const MelSpec& window);
-  // Runs the prompt on the encoded window and returns the logits of its last position. The
-  // self-attention cache then holds the prompt.
+  // Runs the prompt on the encoded window and returns the logits of its last position. Every
+  // decoder state's self-attention cache then holds the prompt.
   std::span<const float> start(std::span<const int64_t> prompt);
-  // Appends one token and returns its logits. The cache grows in place.
-  std::span<const float> step(int64_t token);
-  // Tokens in the cache (prompt + steps).
-  int64_t length() const { return length_; }
+  // Appends one token to decoder state `state` and returns its logits. The cache grows in place.
+  std::span<const float> step(int64_t token, int state = 0);
+  // Tokens in state 0's cache (prompt + steps).
+  int64_t length() const { return length_[0]; }
+  // Decoder states (independent KV caches sharing the window), for beam search.
+  void set_states(int n);
+  int states() const { return static_cast<int>(dec_.size()); }
+  // Makes state `dst` a copy of state `src` (its cache and length).
+  void copy_state(int dst, int src);
   int vocab() const { return vocab_; }
   double load_ms() const { return load_ms_; }
-
-  // Copies the decoder state (cache) of `other` into this model, which must share the config
-  // and have encoded the same window (for beam search).
-  void copy_state_from(const WhisperModel& other);
 
  private:
   std::span<const float> last_logits(const Session& s) const;
 
   WhisperConfig cfg_;
   std::shared_ptr<const Model> encoder_, decoder_, with_past_;
-  std::unique_ptr<Session> enc_, dec0_, dec_;
+  std::unique_ptr<Session> make_decoder();
+  void bind_window(Session& s);
+
+  SessionOptions dec_opts_;
+  std::unique_ptr<Session> enc_, dec0_;
+  std::vector<std::unique_ptr<Session>> dec_;
   std::vector<float> features_;
   std::vector<int64_t> ids_;
-  int64_t token_ = 0;
+  std::vector<int64_t> token_;
   uint8_t use_cache_true_ = 1, use_cache_false_ = 0;
-  std::vector<std::string> self_k_, self_v_, cross_k_, cross_v_;        // cache input names
-  std::vector<std::string> pres_k_, pres_v_, pres_ck_, pres_cv_;        // present output names
+  std::vector<std::string> self_k_, self_v_, cross_k_, cross_v_;  // cache input names
+  std::vector<std::string> pres_k_, pres_v_, pres_ck_, pres_cv_;  // present output names
   std::vector<std::vector<float>> empty_past_;
-  int64_t length_ = 0;
+  std::vector<int64_t> length_{0};
   int vocab_ = 0;
   double load_ms_ = 0;
-  bool has_enc_states_in_past_ = false;
 };
 
 }  // namespace wrun::speech

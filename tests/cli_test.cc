@@ -76,6 +76,36 @@ TEST(Cli, BadModelFiles) {
                                   ::testing::TempDir() + "o")));
 }
 
+TEST(Cli, TranscribeAndMelBadInput) {
+  EXPECT_EQ(wrun("transcribe --help").code, 0);
+  EXPECT_EQ(wrun("mel --help").code, 0);
+  const std::string dir = ::testing::TempDir();
+  EXPECT_TRUE(one_line_error(wrun("mel /nonexistent.wav -o " + dir + "m.npy"), "/nonexistent.wav"));
+  EXPECT_TRUE(one_line_error(wrun("mel " + write_file("empty.wav", "") + " -o " + dir + "m.npy")));
+  EXPECT_TRUE(one_line_error(
+      wrun("mel " + write_file("junk.mp3", "ID3junkjunk") + " -o " + dir + "m.npy")));
+  // A folder that is not a Whisper export, and audio that cannot be read.
+  EXPECT_TRUE(one_line_error(wrun("transcribe " + dir + " " + write_file("e.wav", "")), "e.wav"));
+  std::vector<int16_t> pcm(1600, 0);
+  std::string wav = "RIFF" + std::string(4, '\0') + "WAVEfmt ";
+  auto u32 = [&](uint32_t v) { wav.append(reinterpret_cast<const char*>(&v), 4); };
+  auto u16 = [&](uint16_t v) { wav.append(reinterpret_cast<const char*>(&v), 2); };
+  u32(16), u16(1), u16(1), u32(16000), u32(32000), u16(2), u16(16);
+  wav += "data";
+  u32(static_cast<uint32_t>(pcm.size() * 2));
+  wav.append(reinterpret_cast<const char*>(pcm.data()), pcm.size() * 2);
+  const uint32_t riff = static_cast<uint32_t>(wav.size() - 8);
+  wav.replace(4, 4, reinterpret_cast<const char*>(&riff), 4);
+  const std::string ok_wav = write_file("silence.wav", wav);
+  EXPECT_TRUE(one_line_error(wrun("transcribe " + dir + "no_such_dir " + ok_wav)));
+  EXPECT_TRUE(one_line_error(wrun("transcribe " + dir + " " + ok_wav), "encoder_model.onnx"));
+  EXPECT_TRUE(
+      one_line_error(wrun("transcribe " + dir + " " + ok_wav + " --format xml"), "--format"));
+  Result r = wrun("mel " + ok_wav + " -o " + dir + "silence_mel.npy");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(read_npy(dir + "silence_mel.npy").shape, (Shape{1, 80, 3000}));
+}
+
 class CliModels : public ::testing::Test {
  protected:
   void SetUp() override {

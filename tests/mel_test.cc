@@ -1,6 +1,8 @@
 // Whisper's front end against independent references: the filterbank against Whisper's own
 // mel_filters.npz, the log-mel against a float64 NumPy implementation (scripts/ref_log_mel.py)
 // on the same 16 kHz samples, and the full 44.1 kHz FLAC path against sox's resampling.
+#include "speech/mel.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,7 +10,6 @@
 
 #include "runtime/npy.h"
 #include "speech/audio.h"
-#include "speech/mel.h"
 #include "tests/test_models.h"
 
 namespace wrun {
@@ -67,7 +68,8 @@ TEST_F(MelAssets, LogMelMatchesFloat64NumPy) {
   for (int n_mels : {80, 128}) {
     const std::string out = tmp("ref" + std::to_string(n_mels) + ".npy");
     const std::string cmd = "/usr/bin/python3 " WRUN_SOURCE_DIR "/scripts/ref_log_mel.py " + in +
-                            " " + kAssets + "/mel_filters.npz " + std::to_string(n_mels) + " " + out;
+                            " " + kAssets + "/mel_filters.npz " + std::to_string(n_mels) + " " +
+                            out;
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     NpyArray ref = read_npy(out);
     auto got = speech::log_mel(samples, n_mels);
@@ -88,7 +90,8 @@ TEST_F(MelAssets, FullPathFromFlacNearSox) {
   if (std::system("sox --version >/dev/null 2>&1") != 0) GTEST_SKIP() << "sox is missing";
   const std::string wav = tmp("jfk16k.wav");
   ASSERT_EQ(std::system(("sox " + kAssets + "/jfk.flac -r 16000 -c 1 -b 32 -e floating-point " +
-                         wav + " 2>/dev/null").c_str()),
+                         wav + " 2>/dev/null")
+                            .c_str()),
             0);
   auto ours = speech::log_mel(speech::load_audio(kAssets + "/jfk.flac"), 80);
   auto sox = speech::log_mel(speech::load_audio(wav), 80);
@@ -110,10 +113,17 @@ TEST_F(MelAssets, FullPathFromFlacNearSox) {
 TEST(Audio, BadFilesGiveErrors) {
   EXPECT_THROW(speech::read_audio("/nonexistent.wav"), Error);
   const std::string empty = tmp("empty.wav");
-  { FILE* f = std::fopen(empty.c_str(), "wb"); std::fclose(f); }
+  {
+    FILE* f = std::fopen(empty.c_str(), "wb");
+    std::fclose(f);
+  }
   EXPECT_THROW(speech::read_audio(empty), Error);
   const std::string junk = tmp("junk.wav");
-  { FILE* f = std::fopen(junk.c_str(), "wb"); std::fputs("RIFF....WAVEjunkjunkjunk", f); std::fclose(f); }
+  {
+    FILE* f = std::fopen(junk.c_str(), "wb");
+    std::fputs("RIFF....WAVEjunkjunkjunk", f);
+    std::fclose(f);
+  }
   EXPECT_THROW(speech::read_audio(junk), Error);
 }
 

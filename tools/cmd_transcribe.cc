@@ -1,0 +1,162 @@
+// wrun transcribe: speech to text with a Whisper export folder.
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "speech/audio.h"
+#include "speech/whisper_decode.h"
+#include "tools/args.h"
+#include "tools/commands.h"
+
+namespace wrun::tools {
+
+namespace {
+
+const char* kHelp =
+    "usage: wrun transcribe MODEL_DIR AUDIO [options]\n"
+    "\n"
+    "Transcribes AUDIO (WAV, FLAC, OGG/Vorbis, MP3) with the Whisper export in MODEL_DIR\n"
+    "(Hugging Face Optimum layout: encoder_model.onnx and decoder_model.onnx +\n"
+    "decoder_with_past_model.onnx, or decoder_model_merged.onnx, with their config and\n"
+    "tokenizer files). Decoding follows docs/decoding.md.\n"
+    "  --format text|json|srt|vtt        output format (default text)\n"
+    "  --language CODE                   multilingual models: skip language detection\n"
+    "  --task transcribe|translate       multilingual models (default transcribe)\n"
+    "  --no-timestamps                   decode without timestamp tokens\n"
+    "  --beam N                          beam search with N beams (default 1: greedy)\n"
+    "  --temperature-fallback            retry at higher temperatures on bad windows\n"
+    "  --seed S                          sampling seed for the fallback (default 0)\n"
+    "  --logprob-threshold X             fallback when avg log-prob < X (default -1.0)\n"
+    "  --compression-ratio-threshold X   fallback when compression ratio > X (default 2.4)\n"
+    "  --decoder split|merged|auto       which decoder files to use (default auto)\n"
+    "  --threads N                       worker threads (default 1)\n"
+    "  --reference                       force the reference kernel for every op\n"
+    "  -o FILE                           write the output to FILE instead of stdout\n";
+
+double parse_double(const std::string& s, const char* what) {
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0' || !std::isfinite(v)) fail(what, ": '", s, "' is not a number");
+  return v;
+}
+
+std::string stamp(double t, char sep) {
+  if (t < 0) t = 0;
+  const long long ms = static_cast<long long>(std::llround(t * 1000));
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%02lld:%02lld:%02lld%c%03lld", ms / 3600000, ms / 60000 % 60,
+                ms / 1000 % 60, sep, ms % 1000);
+  return buf;
+}
+
+std::string trim(const std::string& s) {
+  size_t a = s.find_first_not_of(" \t\n\r"), b = s.find_last_not_of(" \t\n\r");
+  return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+}
+
+std::string render(const speech::Transcript& t, const std::string& format) {
+  if (format == "text") return trim(t.text) + "\n";
+  if (format == "srt" || format == "vtt") {
+    std::string out = format == "vtt" ? "WEBVTT\n\n" : "";
+    int n = 0;
+    for (const auto& s : t.segments) {
+      if (format == "srt") out += std::to_string(++n) + "\n";
+      const char sep = format == "srt" ? ',' : '.';
+      out += stamp(s.start, sep) + " --> " + stamp(s.end, sep) + "\n" + trim(s.text) + "\n\n";
+    }
+    return out;
+  }
+  nlohmann::json j;
+  j["language"] = t.language;
+  if (!t.language_probs.empty()) j["language_probs"] = t.language_probs;
+  j["text"] = t.text;
+  j["audio_seconds"] = t.audio_seconds;
+  j["segments"] = nlohmann::json::array();
+  for (const auto& s : t.segments)
+    j["segments"].push_back({{"start", s.start},
+                             {"end", s.end},
+                             {"text", s.text},
+                             {"tokens", s.tokens},
+                             {"avg_logprob", s.avg_logprob}});
+  j["windows"] = nlohmann::json::array();
+  for (const auto& w : t.windows)
+    j["windows"].push_back({{"seek", w.seek},
+                            {"temperature", w.temperature},
+                            {"tokens", w.tokens},
+                            {"avg_logprob", w.avg_logprob},
+                            {"compression_ratio", w.compression_ratio},
+                            {"attempts", w.attempts}});
+  const auto& tm = t.timings;
+  j["timings"] = {{"load_ms", tm.load_ms},
+                  {"mel_ms", tm.mel_ms},
+                  {"encoder_ms", tm.encoder_ms},
+                  {"decoder_ms", tm.decoder_ms},
+                  {"decoder_tokens", tm.decoder_tokens},
+                  {"decoder_ms_per_token", tm.per_token_ms()}};
+  return j.dump(2) + "\n";
+}
+
+}  // namespace
+
+int cmd_transcribe(int argc, char** argv) {
+  Args a =
+      parse_args(argc, argv,
+                 {"--format", "--language", "--task", "--beam", "--seed", "--logprob-threshold",
+                  "--compression-ratio-threshold", "--decoder", "--threads", "-o"},
+                 {"--no-timestamps", "--temperature-fallback", "--reference", "--help", "-h"});
+  if (a.flag("--help") || a.flag("-h")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  if (a.positional.size() != 2) fail("transcribe expects MODEL_DIR and AUDIO (see --help)");
+  const std::string format = a.get("--format", "text");
+  if (format != "text" && format != "json" && format != "srt" && format != "vtt")
+    fail("--format must be text, json, srt or vtt, got '", format, "'");
+  speech::DecodeOptions o;
+  o.language = a.get("--language");
+  o.task = a.get("--task", "transcribe");
+  o.timestamps = !a.flag("--no-timestamps");
+  o.beam = a.get_int("--beam", 1);
+  o.temperature_fallback = a.flag("--temperature-fallback");
+  if (a.flag("--seed")) {
+    const std::string s = a.get("--seed");
+    char* end = nullptr;
+    o.seed = std::strtoull(s.c_str(), &end, 10);
+    if (s.empty() || *end != '\0') fail("--seed: '", s, "' is not an unsigned integer");
+  }
+  if (a.flag("--logprob-threshold"))
+    o.logprob_threshold = parse_double(a.get("--logprob-threshold"), "--logprob-threshold");
+  if (a.flag("--compression-ratio-threshold"))
+    o.compression_ratio_threshold =
+        parse_double(a.get("--compression-ratio-threshold"), "--compression-ratio-threshold");
+  speech::WhisperRunOptions ro;
+  ro.threads = a.get_int("--threads", 1);
+  WRUN_CHECK(ro.threads >= 1, "--threads must be at least 1");
+  ro.force_reference = a.flag("--reference");
+
+  const std::string dir = a.positional[0];
+  // The audio first: a bad file is reported before the (slower) model load.
+  auto samples = speech::load_audio(a.positional[1], 16000);
+  speech::Tokenizer tok;
+  auto cfg = speech::load_whisper_config(dir, &tok);
+  cfg.choose_decoder(a.get("--decoder", "auto"));
+  speech::WhisperModel model(cfg, ro);
+  const bool long_audio = double(samples.size()) > double(cfg.n_samples());
+  auto progress = [&](double done, double total) {
+    if (long_audio) std::fprintf(stderr, "\rwrun: %.1f / %.1f s", done, total);
+  };
+  auto t = speech::transcribe(model, tok, samples, o, progress);
+  if (long_audio) std::fprintf(stderr, "\n");
+  const std::string out = render(t, format);
+  if (a.flag("-o")) {
+    FILE* f = std::fopen(a.get("-o").c_str(), "wb");
+    if (!f) fail("cannot write '", a.get("-o"), "'");
+    std::fwrite(out.data(), 1, out.size(), f);
+    std::fclose(f);
+  } else {
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  }
+  return 0;
+}
+
+}  // namespace wrun::tools
