@@ -46,6 +46,15 @@ begin test-release
 run_gtest build/wrun_tests
 end
 
+begin install-test
+# cmake --install into a temporary prefix; C (pkg-config) and CMake (find_package) consumers.
+if scripts/install_test.sh build build/test-models/encoder.onnx; then
+  total_pass=$((total_pass + 1))
+else
+  total_fail=$((total_fail + 1)); echo "error: scripts/install_test.sh failed"
+fi
+end
+
 begin build-asan
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWRUN_SANITIZE=ON \
   -DWRUN_BUILD_BENCH=OFF >/dev/null

@@ -402,7 +402,7 @@ Transcript transcribe(WhisperModel& model, const Tokenizer& tok, const std::vect
       w = (T == 0 && opts.beam > 1) ? decode_beam(model, task, opts.beam, out.timings)
                                     : decode_single(model, task, T, rng, out.timings);
       w.temperature = T;
-      w.compression_ratio = compression_ratio(task.text_of(w.tokens));
+      w.compression_ratio = compression_ratio(trim(task.text_of(w.tokens)));
       w.attempts = static_cast<int>(a) + 1;
       if (!opts.temperature_fallback) break;
       if (w.compression_ratio <= opts.compression_ratio_threshold &&

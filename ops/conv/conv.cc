@@ -5,6 +5,7 @@
 
 #include "ops/common.h"
 #include "ops/linalg/gemm_core.h"
+#include "ops/linalg/load.h"
 #include "ops/linalg/parallel.h"
 #include "ops/registry.h"
 
@@ -24,23 +25,31 @@ struct ConvAttrs {
   int64_t group = 1;
   int64_t kernel[kMaxRank] = {}, stride[kMaxRank] = {}, dil[kMaxRank] = {};
   int64_t pads[2 * kMaxRank] = {};
+  const graph::Node* node = nullptr;  // for errors
 
   // Output extent of spatial dim i for input extent `in`; sets the padding before it.
   int64_t out_extent(int i, int64_t in, int64_t* pad_begin) const {
-    const int64_t span = dil[i] * (kernel[i] - 1) + 1;
+    // Hostile attributes (dilations, pads near 2^63) must not overflow.
+    int64_t span, padded;
+    if (__builtin_mul_overflow(dil[i], kernel[i] - 1, &span) ||
+        __builtin_add_overflow(span, 1, &span) || __builtin_add_overflow(in, pads[i], &padded) ||
+        __builtin_add_overflow(padded, pads[i + nsp], &padded))
+      fail(node->op_type, " '", node->name, "': extent of spatial axis ", i, " overflows");
     int64_t out, pb = 0;
     switch (mode) {
       case AutoPad::kNotSet:
         pb = pads[i];
-        out = (in + pads[i] + pads[i + nsp] - span) / stride[i] + 1;
-        if (in + pads[i] + pads[i + nsp] < span) out = 0;
+        out = padded < span ? 0 : (padded - span) / stride[i] + 1;
         break;
       case AutoPad::kValid:
         out = in < span ? 0 : (in - span) / stride[i] + 1;
         break;
       default: {
-        out = (in + stride[i] - 1) / stride[i];
-        const int64_t total = std::max<int64_t>(0, (out - 1) * stride[i] + span - in);
+        out = in / stride[i] + (in % stride[i] != 0);
+        int64_t total;
+        if (__builtin_add_overflow((out - 1) * stride[i], span - in, &total))
+          fail(node->op_type, " '", node->name, "': extent of spatial axis ", i, " overflows");
+        total = std::max<int64_t>(0, total);
         pb = mode == AutoPad::kSameUpper ? total / 2 : total - total / 2;
       }
     }
@@ -73,6 +82,7 @@ void read_ints(const graph::Node& n, std::string_view key, int count, int64_t de
 ConvAttrs parse_attrs(const graph::Node& n, int nsp, const int64_t* w_kernel) {
   ConvAttrs a;
   a.nsp = nsp;
+  a.node = &n;
   const std::string_view ap = n.attr_s("auto_pad", "NOTSET");
   if (ap == "NOTSET")
     a.mode = AutoPad::kNotSet;
@@ -173,13 +183,14 @@ ConvGeom make_geom(const graph::Node& n, const Shape& x, const Shape& w, const S
   return g;
 }
 
-// Row r (channel r / Kp, kernel offset r % Kp) of the im2col matrix: S entries.
+// Row r (channel r / Kp, kernel offset r % Kp) of the im2col matrix: S entries. x may be
+// misaligned; dst is scratch.
 template <class T>
-void im2col_row(const T* x, const ConvGeom& g, int64_t r, T* dst) {
+void im2col_row(const char* x, const ConvGeom& g, int64_t r, T* dst) {
   const int nsp = g.a.nsp, L = nsp - 1;
   int64_t kk = r % g.Kp, kidx[kMaxRank];
   for (int i = L; i >= 0; --i) kidx[i] = kk % g.a.kernel[i], kk /= g.a.kernel[i];
-  const T* xc = x + (r / g.Kp) * g.inS;
+  const char* xc = elem_ptr<T>(x, (r / g.Kp) * g.inS);
   Shape outer;
   outer.rank = nsp;
   for (int i = 0; i < nsp; ++i) outer.d[i] = g.out[i];
@@ -194,10 +205,10 @@ void im2col_row(const T* x, const ConvGeom& g, int64_t r, T* dst) {
       valid = ii >= 0 && ii < g.in[i];
       base = base * g.in[i] + ii;
     }
-    const T* row = xc + base * inL;
+    const char* row = elem_ptr<T>(xc, base * inL);
     for (int64_t ox = 0; ox < g.out[L]; ++ox) {
       const int64_t ix = ox * sL + offL;
-      *dst++ = valid && ix >= 0 && ix < inL ? row[ix] : T{};
+      *dst++ = valid && ix >= 0 && ix < inL ? load<T>(row, ix) : T{};
     }
   } while (next_index(outer, oidx));
 }
@@ -222,23 +233,23 @@ void conv_typed(RunContext& ctx) {
   const size_t need = static_cast<size_t>(g.CK * g.S) * sizeof(T);
   if (!g.pointwise && (!ctx.scratch || ctx.scratch_bytes < need))
     conv_fail(ctx.node, "scratch of ", ctx.scratch_bytes, " bytes < ", need, " needed");
-  const T* bias = ctx.has_in(2) ? ctx.in(2).as<const T>() : nullptr;
+  const void* bias = ctx.has_in(2) ? ctx.in(2).data : nullptr;
   T* col = static_cast<T*>(ctx.scratch);
   for (int64_t n = 0; n < g.N; ++n)
     for (int64_t grp = 0; grp < g.G; ++grp) {
-      const T* xg = X.as<const T>() + (n * g.C + grp * g.Cg) * g.inS;
+      const char* xg = elem_ptr<T>(X.data, (n * g.C + grp * g.Cg) * g.inS);
       if (!g.pointwise) {
         auto fill = [&](size_t r) { im2col_row(xg, g, static_cast<int64_t>(r), col + r * g.S); };
         parallel_for(ctx.pool, static_cast<size_t>(g.CK), fill);
       }
-      const MatRef<T> w{W.as<const T>() + grp * g.OCg * g.CK, g.CK, 1};
-      const MatRef<T> b{g.pointwise ? xg : col, g.S, 1};
+      const MatRef<T> w{elem_ptr<T>(W.data, grp * g.OCg * g.CK), g.CK, 1};
+      const MatRef<T> b{g.pointwise ? static_cast<const void*>(xg) : col, g.S, 1};
       T* yg = Y.as<T>() + (n * g.M + grp * g.OCg) * g.S;
       auto task = [&](size_t t) {
         const int64_t m0 = static_cast<int64_t>(t) * kRowBlock;
         const int64_t m1 = std::min(g.OCg, m0 + kRowBlock);
         for (int64_t m = m0; m < m1; ++m)
-          std::fill(yg + m * g.S, yg + (m + 1) * g.S, bias ? bias[grp * g.OCg + m] : T{});
+          std::fill(yg + m * g.S, yg + (m + 1) * g.S, bias ? load<T>(bias, grp * g.OCg + m) : T{});
         gemm_rows<T>(m0, m1, g.S, g.CK, w, b, yg, g.S);
       };
       parallel_for(ctx.pool, static_cast<size_t>((g.OCg + kRowBlock - 1) / kRowBlock), task);

@@ -36,6 +36,12 @@ SymShape broadcast_inputs(InferContext& c, int first, int last);
 std::span<const OpSchema> binary_schemas();
 std::span<const OpSchema> unary_schemas();
 std::span<const OpSchema> variadic_schemas();
-std::span<const OpSchema> select_schemas();  // Where, Cast
+std::span<const OpSchema> select_schemas();      // Where, Cast
+std::span<const OpSchema> activation_schemas();  // LeakyRelu, PRelu, Elu, Selu, Softplus, ...
+std::span<const OpSchema> trig_schemas();        // Sin, Cos, ..., Atanh
+std::span<const OpSchema> misc_unary_schemas();  // Sign, Round, IsNaN, IsInf
+std::span<const OpSchema> mod_schemas();         // Mod, BitShift
+std::span<const OpSchema> clip_schemas();
+std::span<const OpSchema> cast_like_schemas();
 
 }  // namespace wrun::ops::elementwise

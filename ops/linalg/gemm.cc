@@ -59,16 +59,16 @@ void gemm_typed(RunContext& ctx) {
   const double alpha = ctx.node.attr_f("alpha", 1.0f), beta = ctx.node.attr_f("beta", 1.0f);
   const int64_t M = Y.shape[0], N = Y.shape[1], K = A.shape[ta ? 0 : 1];
   if (M * N == 0) return;
-  const MatRef<T> a{A.as<const T>(), ta ? 1 : K, ta ? M : 1};
-  MatRef<T> b{B.as<const T>(), tb ? 1 : N, tb ? K : 1};
+  const MatRef<T> a{A.data, ta ? 1 : K, ta ? M : 1};
+  MatRef<T> b{B.data, tb ? 1 : N, tb ? K : 1};
   if (tb && N > 1 && ctx.scratch && ctx.scratch_bytes >= B.bytes()) {
     pack_rows(b, K, N, static_cast<T*>(ctx.scratch));
-    b = {static_cast<const T*>(ctx.scratch), N, 1};
+    b = {ctx.scratch, N, 1};
   }
   int64_t c_strides[2] = {0, 0};
   const bool has_c = ctx.has_in(2);
   if (has_c) broadcast_strides(ctx.in(2), Y.shape, c_strides);
-  const T* pc = has_c ? ctx.in(2).as<const T>() : nullptr;
+  const void* pc = has_c ? ctx.in(2).data : nullptr;
   T* py = Y.as<T>();
   auto task = [&](size_t t) {
     const int64_t m0 = static_cast<int64_t>(t) * kRowBlock, m1 = std::min(M, m0 + kRowBlock);
@@ -77,7 +77,7 @@ void gemm_typed(RunContext& ctx) {
     for (int64_t i = m0; i < m1; ++i)
       for (int64_t j = 0; j < N; ++j) {
         T& y = py[i * N + j];
-        const T cv = has_c ? pc[i * c_strides[0] + j * c_strides[1]] : T{};
+        const T cv = has_c ? load<T>(pc, i * c_strides[0] + j * c_strides[1]) : T{};
         if constexpr (std::is_floating_point_v<T>)
           y = static_cast<T>(alpha) * y + (has_c ? static_cast<T>(beta) * cv : T{});
         else

@@ -1,13 +1,16 @@
 // The reference GEMM shared by MatMul, Gemm and Conv: C (+)= A * B over strided operands.
 //
-// Every element of C is accumulated in ascending k order in the element type (float for float),
-// starting from its initial value, whatever the tiling or the rows a task covers. Rows are split
-// into fixed blocks of kRowBlock, so results are identical for any thread count.
+// Operands are read with memcpy loads (they may be misaligned model weights); C is the kernel's own
+// output. Every element of C is accumulated in ascending k order in the element type (float for
+// float), starting from its initial value, whatever the tiling or the rows a task covers. Rows are
+// split into fixed blocks of kRowBlock, so results are identical for any thread count.
 #pragma once
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+
+#include "ops/linalg/load.h"
 
 namespace wrun::ops::linalg {
 
@@ -23,13 +26,16 @@ struct AccType<T, true> {
 template <class T>
 using AccOf = typename AccType<T>::type;
 
-// A strided matrix operand: element (r, c) at p[r * rs + c * cs].
+// A strided matrix operand of T elements at any alignment: element (r, c) is element
+// r * rs + c * cs of the array at p.
 template <class T>
 struct MatRef {
-  const T* p;
+  const char* p;
   int64_t rs, cs;
-  const T& at(int64_t r, int64_t c) const { return p[r * rs + c * cs]; }
-  MatRef sub(int64_t r, int64_t c) const { return {p + r * rs + c * cs, rs, cs}; }
+  MatRef(const void* base, int64_t row_stride, int64_t col_stride)
+      : p(static_cast<const char*>(base)), rs(row_stride), cs(col_stride) {}
+  T at(int64_t r, int64_t c) const { return load<T>(p, r * rs + c * cs); }
+  MatRef sub(int64_t r, int64_t c) const { return {elem_ptr<T>(p, r * rs + c * cs), rs, cs}; }
 };
 
 constexpr int64_t kRowBlock = 16;  // rows per parallel task (a multiple of the micro tile)
@@ -52,14 +58,14 @@ inline void micro_tile(int64_t K, MatRef<T> a, MatRef<T> b, T* __restrict c, int
   for (int r = 0; r < MR; ++r)
     for (int v = 0; v < NV; ++v) std::memcpy(&acc[r][v], c + r * ldc + v * W, 16);
   for (int64_t k = 0; k < K; ++k) {
-    const T* __restrict bk = b.p + k * b.rs;
+    const char* __restrict bk = elem_ptr<T>(b.p, k * b.rs);
     V bv[NV];
     for (int v = 0; v < NV; ++v) {
       if constexpr (kUnitB) {
-        std::memcpy(&bv[v], bk + v * W, 16);
+        std::memcpy(&bv[v], elem_ptr<T>(bk, v * W), 16);
       } else {
         Acc lanes[W];
-        for (int l = 0; l < W; ++l) lanes[l] = static_cast<Acc>(bk[(v * W + l) * b.cs]);
+        for (int l = 0; l < W; ++l) lanes[l] = static_cast<Acc>(load<T>(bk, (v * W + l) * b.cs));
         std::memcpy(&bv[v], lanes, 16);
       }
     }

@@ -89,7 +89,7 @@ void matmul_typed(RunContext& ctx) {
     int64_t idx[kMaxRank] = {};
     T* p = dst;
     if (B.numel() > 0) do {
-        const MatRef<T> src{B.as<const T>() + offset_of(B, idx), B.strides[rb - 2],
+        const MatRef<T> src{elem_ptr<T>(B.data, offset_of(B, idx)), B.strides[rb - 2],
                             B.strides[rb - 1]};
         pack_rows(src, g.K, g.N, p);
         p += g.K * g.N;
@@ -101,8 +101,8 @@ void matmul_typed(RunContext& ctx) {
   batch_strides(B, mb, g.nb, g.b_bstride);
   const int64_t a_rs = ra >= 2 ? A.strides[ra - 2] : 0, a_cs = A.strides[ra - 1];
   const int64_t b_rs = B.strides[rb >= 2 ? rb - 2 : 0], b_cs = rb >= 2 ? B.strides[rb - 1] : 1;
-  const T* pa = A.as<const T>();
-  const T* pb = B.as<const T>();
+  const void* pa = A.data;
+  const void* pb = B.data;
   T* py = Y.as<T>();
   const int64_t mblocks = (g.M + kRowBlock - 1) / kRowBlock;
   auto task = [&](size_t t) {
@@ -113,7 +113,8 @@ void matmul_typed(RunContext& ctx) {
     g.offsets(bi, &oa, &ob);
     T* c = py + bi * g.M * g.N;
     std::memset(static_cast<void*>(c + m0 * g.N), 0, sizeof(T) * (m1 - m0) * g.N);
-    gemm_rows<T>(m0, m1, g.N, g.K, {pa + oa, a_rs, a_cs}, {pb + ob, b_rs, b_cs}, c, g.N);
+    gemm_rows<T>(m0, m1, g.N, g.K, {elem_ptr<T>(pa, oa), a_rs, a_cs},
+                 {elem_ptr<T>(pb, ob), b_rs, b_cs}, c, g.N);
   };
   parallel_for(ctx.pool, static_cast<size_t>(g.batches * mblocks), task);
 }

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "ops/common.h"
+#include "ops/linalg/load.h"
 #include "ops/linalg/parallel.h"
 #include "ops/normalization/normalization.h"
 
@@ -67,29 +68,30 @@ void layer_norm_typed(RunContext& ctx) {
   broadcast_strides(S, inner, s_str);
   if (has_b) broadcast_strides(ctx.in(2), inner, b_str);
   const bool s_flat = S.numel() == n, b_flat = !has_b || ctx.in(2).numel() == n;
-  const T* x = X.as<const T>();
-  const T* sc = S.as<const T>();
-  const T* bi = has_b ? ctx.in(2).as<const T>() : nullptr;
+  // X, Scale and B may be misaligned (mapped weights): read them with load<T>.
+  const void* x = X.data;
+  const void* sc = S.data;
+  const void* bi = has_b ? ctx.in(2).data : nullptr;
   T* y = ctx.out(0).as<T>();
   float* mean_out = ctx.has_out(1) ? ctx.out(1).as<float>() : nullptr;
   float* inv_out = ctx.has_out(2) ? ctx.out(2).as<float>() : nullptr;
   auto row = [&](size_t t) {
     const int64_t o = static_cast<int64_t>(t);
-    const T* xr = x + o * n;
+    const char* xr = elem_ptr<T>(x, o * n);
     T* yr = y + o * n;
     double mean = 0, var = 0;
-    for (int64_t j = 0; j < n; ++j) mean += xr[j];
+    for (int64_t j = 0; j < n; ++j) mean += load<T>(xr, j);
     mean /= static_cast<double>(n);
     for (int64_t j = 0; j < n; ++j) {
-      const double d = xr[j] - mean;
+      const double d = load<T>(xr, j) - mean;
       var += d * d;
     }
     var /= static_cast<double>(n);
     const double inv = 1.0 / std::sqrt(var + eps);
     for (int64_t j = 0; j < n; ++j) {
-      const double s = sc[s_flat ? j : param_offset(j, inner, s_str)];
-      const double b = bi ? bi[b_flat ? j : param_offset(j, inner, b_str)] : 0.0;
-      yr[j] = static_cast<T>((xr[j] - mean) * inv * s + b);
+      const double s = load<T>(sc, s_flat ? j : param_offset(j, inner, s_str));
+      const double b = bi ? load<T>(bi, b_flat ? j : param_offset(j, inner, b_str)) : 0.0;
+      yr[j] = static_cast<T>((load<T>(xr, j) - mean) * inv * s + b);
     }
     if (mean_out) mean_out[o] = static_cast<float>(mean);
     if (inv_out) inv_out[o] = static_cast<float>(inv);

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "ops/common.h"
+#include "ops/linalg/load.h"
 #include "ops/linalg/parallel.h"
 #include "ops/normalization/normalization.h"
 
@@ -36,24 +37,24 @@ void softmax_typed(RunContext& ctx) {
   }
   if (s.rank == 0) n = 1;  // a scalar is one row of one element
   if (outer * n * inner == 0) return;
-  const T* x = X.as<const T>();
+  const void* x = X.data;  // may be misaligned: read with load<T>
   T* y = ctx.out(0).as<T>();
   auto row = [&](size_t t) {
     const int64_t o = static_cast<int64_t>(t) / inner, in = static_cast<int64_t>(t) % inner;
-    const T* xr = x + o * n * inner + in;
+    const char* xr = elem_ptr<T>(x, o * n * inner + in);
     T* yr = y + o * n * inner + in;
-    T mx = xr[0];
-    for (int64_t k = 1; k < n; ++k) mx = std::max(mx, xr[k * inner]);
+    T mx = load<T>(xr, 0);
+    for (int64_t k = 1; k < n; ++k) mx = std::max(mx, load<T>(xr, k * inner));
     double sum = 0;
     for (int64_t k = 0; k < n; ++k) {
-      const T e = std::exp(xr[k * inner] - mx);
+      const T e = std::exp(load<T>(xr, k * inner) - mx);
       if constexpr (!kLog) yr[k * inner] = e;
       sum += e;
     }
     if constexpr (kLog) {
       const double ls = std::log(sum);
       for (int64_t k = 0; k < n; ++k)
-        yr[k * inner] = static_cast<T>(static_cast<double>(xr[k * inner] - mx) - ls);
+        yr[k * inner] = static_cast<T>(static_cast<double>(load<T>(xr, k * inner) - mx) - ls);
     } else {
       for (int64_t k = 0; k < n; ++k)
         yr[k * inner] = static_cast<T>(static_cast<double>(yr[k * inner]) / sum);

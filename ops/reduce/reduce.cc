@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "ops/common.h"
+#include "ops/linalg/load.h"
 #include "ops/linalg/parallel.h"
 #include "ops/registry.h"
 
@@ -87,10 +88,10 @@ struct ReduceGeom {
   int64_t count = 1;  // elements per reduction
 };
 
-// Calls f(x) for every element of one reduction starting at base.
+// Calls f(x) for every element of one reduction starting at base (which may be misaligned).
 template <class T, class F>
-void visit(const T* base, const ReduceGeom& g, F&& f) {
-  if (g.red.rank == 0) return f(*base);
+void visit(const char* base, const ReduceGeom& g, F&& f) {
+  if (g.red.rank == 0) return f(load<T>(base, 0));
   if (g.count == 0) return;
   const int L = g.red.rank - 1;
   const int64_t len = g.red.d[L], st = g.red_str[L];
@@ -100,14 +101,14 @@ void visit(const T* base, const ReduceGeom& g, F&& f) {
   do {
     int64_t off = 0;
     for (int i = 0; i < L; ++i) off += idx[i] * g.red_str[i];
-    const T* p = base + off;
-    for (int64_t k = 0; k < len; ++k) f(p[k * st]);
+    const char* p = elem_ptr<T>(base, off);
+    for (int64_t k = 0; k < len; ++k) f(load<T>(p, k * st));
   } while (next_index(outer, idx));
 }
 
 // One reduction. Floats accumulate in double; integers in wrapping 64-bit arithmetic.
 template <Kind K, class T>
-T reduce_one(const T* base, const ReduceGeom& g) {
+T reduce_one(const char* base, const ReduceGeom& g) {
   constexpr bool kFloat = std::is_floating_point_v<T>;
   using S = std::conditional_t<kFloat, double, uint64_t>;
   using Lim = std::numeric_limits<T>;
@@ -127,7 +128,7 @@ T reduce_one(const T* base, const ReduceGeom& g) {
   if constexpr (K == Kind::kMax || K == Kind::kMin) {
     T acc = K == Kind::kMax ? (kFloat ? -Lim::infinity() : Lim::lowest())
                             : (kFloat ? Lim::infinity() : Lim::max());
-    visit(base, g, [&](T x) {
+    visit<T>(base, g, [&](T x) {
       if (K == Kind::kMax ? x > acc : x < acc) acc = x;
       if constexpr (kFloat)
         if (std::isnan(x)) acc = x;  // NaN wins as in numpy
@@ -135,18 +136,18 @@ T reduce_one(const T* base, const ReduceGeom& g) {
     return acc;
   } else if constexpr (K == Kind::kLogSumExp) {
     double mx = -std::numeric_limits<double>::infinity();
-    visit(base, g, [&](T x) { mx = std::max(mx, static_cast<double>(x)); });
+    visit<T>(base, g, [&](T x) { mx = std::max(mx, static_cast<double>(x)); });
     if (!std::isfinite(mx)) mx = 0;  // all -inf (or an inf): no shift
     double s = 0;
-    visit(base, g, [&](T x) { s += std::exp(static_cast<double>(x) - mx); });
+    visit<T>(base, g, [&](T x) { s += std::exp(static_cast<double>(x) - mx); });
     return to_t(mx + std::log(s));
   } else if constexpr (K == Kind::kProd) {
     S acc = 1;
-    visit(base, g, [&](T x) { acc *= static_cast<S>(x); });
+    visit<T>(base, g, [&](T x) { acc *= static_cast<S>(x); });
     return static_cast<T>(acc);
   } else {
     S acc = 0;
-    visit(base, g, [&](T x) {
+    visit<T>(base, g, [&](T x) {
       const S v = static_cast<S>(x);
       if constexpr (K == Kind::kL1)
         acc += x < 0 ? S{} - v : v;
@@ -186,7 +187,7 @@ void reduce_typed(RunContext& ctx) {
       g.kept.push(X.shape[i]);
     }
   }
-  const T* x = X.as<const T>();
+  const void* x = X.data;
   T* y = Y.as<T>();
   auto task = [&](size_t t) {
     int64_t off = 0, rest = static_cast<int64_t>(t);
@@ -194,7 +195,7 @@ void reduce_typed(RunContext& ctx) {
       off += rest % g.kept.d[i] * g.kept_str[i];
       rest /= g.kept.d[i];
     }
-    y[t] = reduce_one<K>(x + off, g);
+    y[t] = reduce_one<K, T>(elem_ptr<T>(x, off), g);
   };
   parallel_for(ctx.pool, static_cast<size_t>(g.kept.numel()), task);
 }

@@ -44,7 +44,11 @@ int64_t range_count(const TensorView& s, const TensorView& l, const TensorView& 
     if (!(n < 9.0e18)) fail("Range '", node.name, "': too many elements");
     return n > 0 ? static_cast<int64_t>(n) : 0;
   } else {
-    const int64_t diff = static_cast<int64_t>(limit) - static_cast<int64_t>(start);
+    // Hostile scalars: limit - start and INT64_MIN / -1 overflow.
+    int64_t diff;
+    if (__builtin_sub_overflow(static_cast<int64_t>(limit), static_cast<int64_t>(start), &diff) ||
+        (diff == INT64_MIN && delta == -1))
+      fail("Range '", node.name, "': too many elements");
     const int64_t dl = delta;
     int64_t q = diff / dl;
     if (q * dl != diff && ((diff > 0) == (dl > 0))) ++q;  // ceil

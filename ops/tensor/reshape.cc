@@ -93,7 +93,13 @@ void infer_reshape(InferContext& ctx) {
   if (neg >= 0) {
     out.d[neg] = infer_minus_one(ctx, in, out, neg);
   } else if (in.fully_known() && out.fully_known()) {
-    const int64_t a = in.concrete().numel(), b = out.concrete().numel();
+    // Checked: a hostile target such as [2^40, 2^40] must not wrap around.
+    int64_t a = 1, b = 1;
+    for (int i = 0; i < in.rank; ++i)
+      if (__builtin_mul_overflow(a, in.d[i].value, &a)) ctx.fail("input has too many elements");
+    for (int i = 0; i < out.rank; ++i)
+      if (__builtin_mul_overflow(b, out.d[i].value, &b))
+        ctx.fail("shape ", out.concrete().str(), " has too many elements");
     if (a != b) ctx.fail("input has ", a, " elements but shape ", out.concrete().str(), " has ", b);
   }
   ctx.set_output(0, dt, out);

@@ -1,0 +1,348 @@
+// ConvInteger (int32 output) and QLinearConv (requantized 8-bit output): N-D convolution with
+// groups, strides, dilations, pads and auto_pad over uint8/int8 data, as im2col of x - x_zero_point
+// (padding contributes 0, i.e. pads hold the zero point) times w - w_zero_point in int32.
+#include <algorithm>
+#include <string_view>
+
+#include "ops/linalg/gemm_core.h"
+#include "ops/linalg/parallel.h"
+#include "ops/quant/int_gemm.h"
+#include "ops/quant/quant.h"
+
+namespace wrun::ops::quant {
+namespace {
+
+// Input indices of each op.
+struct Inputs {
+  int x, x_scale, x_zp, w, w_scale, w_zp, bias;
+};
+constexpr Inputs kConvInteger{0, -1, 2, 1, -1, 3, -1};
+constexpr Inputs kQLinearConv{0, 1, 2, 3, 4, 5, 8};
+
+enum class AutoPad { kNotSet, kSameUpper, kSameLower, kValid };
+
+// Attributes per spatial dimension; kernel[i] < 0 when unknown (symbolic weights).
+struct ConvAttrs {
+  int nsp = 0;
+  AutoPad mode = AutoPad::kNotSet;
+  int64_t group = 1;
+  int64_t kernel[kMaxRank] = {}, stride[kMaxRank] = {}, dil[kMaxRank] = {};
+  int64_t pads[2 * kMaxRank] = {};
+
+  // Output extent of spatial dim i for input extent `in`; sets the padding before it.
+  int64_t out_extent(int i, int64_t in, int64_t* pad_begin) const {
+    const int64_t span = dil[i] * (kernel[i] - 1) + 1;
+    int64_t out, pb = 0;
+    switch (mode) {
+      case AutoPad::kNotSet:
+        pb = pads[i];
+        out = in + pads[i] + pads[i + nsp] < span
+                  ? 0
+                  : (in + pads[i] + pads[i + nsp] - span) / stride[i] + 1;
+        break;
+      case AutoPad::kValid:
+        out = in < span ? 0 : (in - span) / stride[i] + 1;
+        break;
+      default: {
+        out = (in + stride[i] - 1) / stride[i];
+        const int64_t total = std::max<int64_t>(0, (out - 1) * stride[i] + span - in);
+        pb = mode == AutoPad::kSameUpper ? total / 2 : total - total / 2;
+      }
+    }
+    if (pad_begin) *pad_begin = pb;
+    return out;
+  }
+};
+
+template <class... A>
+[[noreturn]] void node_fail(const graph::Node& n, const A&... a) {
+  fail(n.op_type, " '", n.name, "': ", a...);
+}
+
+void read_ints(const graph::Node& n, std::string_view key, int count, int64_t def, int64_t* out) {
+  const std::vector<int64_t>* v = n.attr_ints(key);
+  if (v && static_cast<int>(v->size()) != count)
+    node_fail(n, key, " has ", v->size(), " entries, expected ", count);
+  for (int i = 0; i < count; ++i) out[i] = v ? (*v)[i] : def;
+}
+
+ConvAttrs parse_attrs(const graph::Node& n, int nsp, const int64_t* w_kernel) {
+  ConvAttrs a;
+  a.nsp = nsp;
+  const std::string_view ap = n.attr_s("auto_pad", "NOTSET");
+  if (ap == "NOTSET")
+    a.mode = AutoPad::kNotSet;
+  else if (ap == "SAME_UPPER")
+    a.mode = AutoPad::kSameUpper;
+  else if (ap == "SAME_LOWER")
+    a.mode = AutoPad::kSameLower;
+  else if (ap == "VALID")
+    a.mode = AutoPad::kValid;
+  else
+    node_fail(n, "unknown auto_pad '", ap, "'");
+  a.group = n.attr_i("group", 1);
+  if (a.group < 1) node_fail(n, "group must be >= 1");
+  read_ints(n, "strides", nsp, 1, a.stride);
+  read_ints(n, "dilations", nsp, 1, a.dil);
+  read_ints(n, "pads", 2 * nsp, 0, a.pads);
+  if (n.attr_ints("kernel_shape")) {
+    read_ints(n, "kernel_shape", nsp, 1, a.kernel);
+    for (int i = 0; i < nsp; ++i)
+      if (w_kernel[i] >= 0 && w_kernel[i] != a.kernel[i])
+        node_fail(n, "kernel_shape does not match the weights");
+  } else {
+    for (int i = 0; i < nsp; ++i) a.kernel[i] = w_kernel[i];
+  }
+  for (int i = 0; i < nsp; ++i) {
+    if (a.stride[i] < 1 || a.dil[i] < 1) node_fail(n, "strides and dilations must be >= 1");
+    if (a.pads[i] < 0 || a.pads[i + nsp] < 0) node_fail(n, "pads must be >= 0");
+  }
+  return a;
+}
+
+// Per-tensor, or (per_channel) one entry per output channel: a scalar or a [M] vector.
+// m: the number of output channels, or -1 when unknown.
+void check_channel_param(const InferContext& c, int p, DType dt, bool per_channel, int64_t m,
+                         const char* what) {
+  if (p < 0 || !c.has_input(p)) return;
+  if (c.input_dtype(p) != dt)
+    c.fail(what, " must be ", dtype_name(dt), ", got ", dtype_name(c.input_dtype(p)));
+  const SymShape& s = c.input_shape(p);
+  if (!per_channel || !s.rank_known() || s.rank == 0) return require_scalar(c, p, what);
+  if (s.rank != 1) c.fail(what, " must be a scalar or 1-D, got rank ", s.rank);
+  if (s[0].is_known() && s[0].value != 1 && m >= 0 && s[0].value != m)
+    c.fail(what, " has ", s[0].value, " entries for ", m, " output channels");
+}
+
+DType infer_conv(InferContext& c, Inputs in) {
+  const DType xt = c.input_dtype(in.x), wt = c.input_dtype(in.w);
+  if (!is_q8(xt) || !is_q8(wt))
+    c.fail("x and w must be uint8 or int8, got ", dtype_name(xt), " and ", dtype_name(wt));
+  const SymShape& x = c.input_shape(in.x);
+  const SymShape& w = c.input_shape(in.w);
+  const int64_t m = w.rank_known() && w[0].is_known() ? w[0].value : -1;
+  check_channel_param(c, in.x_zp, xt, false, m, "x_zero_point");
+  check_channel_param(c, in.w_zp, wt, true, m, "w_zero_point");
+  check_channel_param(c, in.x_scale, DType::kF32, false, m, "x_scale");
+  check_channel_param(c, in.w_scale, DType::kF32, true, m, "w_scale");
+  if (!x.rank_known() && !w.rank_known()) return xt;
+  const int rank = x.rank_known() ? x.rank : w.rank;
+  if (rank < 3) c.fail("input must have rank >= 3, got ", rank);
+  if (w.rank_known() && w.rank != rank) c.fail("weights rank ", w.rank, " != input rank ", rank);
+  const int nsp = rank - 2;
+  int64_t wk[kMaxRank] = {};
+  for (int i = 0; i < nsp; ++i) wk[i] = w.rank_known() && w[i + 2].is_known() ? w[i + 2].value : -1;
+  const ConvAttrs a = parse_attrs(c.node(), nsp, wk);
+  if (x.rank_known() && w.rank_known() && x[1].is_known() && w[1].is_known() &&
+      x[1].value != w[1].value * a.group)
+    c.fail("input has ", x[1].value, " channels, weights expect ", w[1].value * a.group);
+  if (m >= 0 && m % a.group != 0)
+    c.fail("output channels ", m, " not divisible by group ", a.group);
+  return xt;
+}
+
+SymShape conv_shape(InferContext& c, Inputs in) {
+  const SymShape& x = c.input_shape(in.x);
+  const SymShape& w = c.input_shape(in.w);
+  if (!x.rank_known() && !w.rank_known()) return SymShape{};
+  const int rank = x.rank_known() ? x.rank : w.rank;
+  const int nsp = rank - 2;
+  int64_t wk[kMaxRank] = {};
+  for (int i = 0; i < nsp; ++i) wk[i] = w.rank_known() && w[i + 2].is_known() ? w[i + 2].value : -1;
+  const ConvAttrs a = parse_attrs(c.node(), nsp, wk);
+  SymShape out;
+  out.rank = rank;
+  out.d[0] = x.rank_known() ? x[0] : c.unknown_dim();
+  out.d[1] = w.rank_known() ? w[0] : c.unknown_dim();
+  for (int i = 0; i < nsp; ++i) {
+    const bool known = x.rank_known() && x[i + 2].is_known() && a.kernel[i] >= 0;
+    out.d[i + 2] = known ? Dim::known(a.out_extent(i, x[i + 2].value, nullptr)) : c.unknown_dim();
+  }
+  return out;
+}
+
+// Geometry of one run with concrete shapes.
+struct ConvGeom {
+  ConvAttrs a;
+  int64_t N, C, M, G, Cg, OCg, Kp = 1, S = 1, inS = 1, CK;
+  int64_t in[kMaxRank], out[kMaxRank], pb[kMaxRank];
+};
+
+ConvGeom make_geom(const graph::Node& n, const Shape& x, const Shape& w, const Shape& y) {
+  ConvGeom g;
+  const int nsp = x.rank - 2;
+  int64_t wk[kMaxRank] = {};
+  for (int i = 0; i < nsp; ++i) wk[i] = w[i + 2];
+  g.a = parse_attrs(n, nsp, wk);
+  g.N = x[0], g.C = x[1], g.M = w[0], g.G = g.a.group;
+  g.Cg = g.C / g.G, g.OCg = g.M / g.G;
+  for (int i = 0; i < nsp; ++i) {
+    g.in[i] = x[i + 2];
+    g.out[i] = y[i + 2];
+    g.a.out_extent(i, g.in[i], &g.pb[i]);
+    g.Kp *= g.a.kernel[i], g.S *= g.out[i], g.inS *= g.in[i];
+  }
+  g.CK = g.Cg * g.Kp;
+  return g;
+}
+
+// Row r (channel r / Kp, kernel offset r % Kp) of the im2col matrix of x - zp: S entries, 0 where
+// the window reads padding.
+template <class T>
+void im2col_row(const char* x, int32_t zp, const ConvGeom& g, int64_t r, int32_t* dst) {
+  const int nsp = g.a.nsp, L = nsp - 1;
+  int64_t kk = r % g.Kp, kidx[kMaxRank];
+  for (int i = L; i >= 0; --i) kidx[i] = kk % g.a.kernel[i], kk /= g.a.kernel[i];
+  const char* xc = elem_ptr<T>(x, (r / g.Kp) * g.inS);
+  Shape outer;
+  outer.rank = nsp;
+  for (int i = 0; i < nsp; ++i) outer.d[i] = g.out[i];
+  outer.d[L] = 1;
+  int64_t oidx[kMaxRank] = {};
+  const int64_t sL = g.a.stride[L], offL = kidx[L] * g.a.dil[L] - g.pb[L], inL = g.in[L];
+  do {
+    int64_t base = 0;
+    bool valid = true;
+    for (int i = 0; i < L && valid; ++i) {
+      const int64_t ii = oidx[i] * g.a.stride[i] + kidx[i] * g.a.dil[i] - g.pb[i];
+      valid = ii >= 0 && ii < g.in[i];
+      base = base * g.in[i] + ii;
+    }
+    const char* row = elem_ptr<T>(xc, base * inL);
+    for (int64_t ox = 0; ox < g.out[L]; ++ox) {
+      const int64_t ix = ox * sL + offL;
+      *dst++ = valid && ix >= 0 && ix < inL ? static_cast<int32_t>(load<T>(row, ix)) - zp : 0;
+    }
+  } while (next_index(outer, oidx));
+}
+
+// Scratch: the im2col matrix, the widened weights, then (QLinearConv) one image's accumulator.
+size_t scratch_for(const PrepareContext& c, Inputs in, bool acc) {
+  const Shape& x = c.inputs[in.x].shape;
+  const Shape& w = c.inputs[in.w].shape;
+  const Shape& y = c.outputs[0].shape;
+  if (x.rank < 3 || w.rank != x.rank || y.rank != x.rank) return 0;
+  const ConvGeom g = make_geom(c.node, x, w, y);
+  return section_bytes(g.CK * g.S) + section_bytes(g.M * g.CK) +
+         (acc ? section_bytes(g.M * g.S) : 0);
+}
+
+// Runs the integer convolution; calls emit(n, acc) with image n's int32 result [M, S], which is
+// written to out_i32 + n * M * S (the output for ConvInteger) or to scratch when out_i32 is null.
+template <class Emit>
+void conv_int32(RunContext& c, Inputs in, const ConvGeom& g, int32_t* out_i32, Emit&& emit) {
+  const size_t need = section_bytes(g.CK * g.S) + section_bytes(g.M * g.CK) +
+                      (out_i32 ? 0 : section_bytes(g.M * g.S));
+  if (!c.scratch || c.scratch_bytes < need)
+    node_fail(c.node, "scratch of ", c.scratch_bytes, " bytes < ", need, " needed");
+  char* s = static_cast<char*>(c.scratch);
+  int32_t* col = reinterpret_cast<int32_t*>(s);
+  int32_t* wq = reinterpret_cast<int32_t*>(s + section_bytes(g.CK * g.S));
+  int32_t* acc =
+      reinterpret_cast<int32_t*>(s + section_bytes(g.CK * g.S) + section_bytes(g.M * g.CK));
+  // Weights minus their per-tensor or per-output-channel zero point.
+  const TensorView& W = c.in(in.w);
+  ParamIndex pw;
+  const bool has_wzp = c.has_in(in.w_zp);
+  if (has_wzp) {
+    const int64_t nz = c.in(in.w_zp).numel();
+    if (nz != 1 && nz != g.M) node_fail(c.node, "w_zero_point has ", nz, " entries");
+    pw.vstride = nz == 1 ? 0 : 1;
+  }
+  dispatch_q8(W.dtype, [&](auto t) {
+    widen<decltype(t)>(W.data, has_wzp ? c.in(in.w_zp).data : nullptr, pw, true, 1, g.M, g.CK, wq);
+  });
+  const int32_t xzp = c.has_in(in.x_zp) ? read_i32(c.in(in.x_zp), 0) : 0;
+  const TensorView& X = c.in(in.x);
+  for (int64_t n = 0; n < g.N; ++n) {
+    int32_t* y = out_i32 ? out_i32 + n * g.M * g.S : acc;
+    for (int64_t grp = 0; grp < g.G; ++grp) {
+      dispatch_q8(X.dtype, [&](auto t) {
+        using T = decltype(t);
+        const char* xg = elem_ptr<T>(X.data, (n * g.C + grp * g.Cg) * g.inS);
+        auto fill = [&](size_t r) {
+          im2col_row<T>(xg, xzp, g, static_cast<int64_t>(r), col + r * g.S);
+        };
+        parallel_for(c.pool, static_cast<size_t>(g.CK), fill);
+      });
+      const int32_t* wg = wq + grp * g.OCg * g.CK;
+      int32_t* yg = y + grp * g.OCg * g.S;
+      auto task = [&](size_t t) {
+        const int64_t m0 = static_cast<int64_t>(t) * linalg::kRowBlock;
+        int_gemm_rows(m0, std::min(g.OCg, m0 + linalg::kRowBlock), g.S, g.CK, wg, col, yg);
+      };
+      parallel_for(c.pool, static_cast<size_t>((g.OCg + linalg::kRowBlock - 1) / linalg::kRowBlock),
+                   task);
+    }
+    emit(n, y);
+  }
+}
+
+template <class Q>
+void requantize(RunContext& c, const ConvGeom& g, int64_t n, const int32_t* acc) {
+  const Inputs in = kQLinearConv;
+  const float xs = load<float>(c.in(in.x_scale).data, 0);
+  const float ys = load<float>(c.in(6).data, 0);
+  const int32_t yzp = read_i32(c.in(7), 0);
+  const TensorView& ws = c.in(in.w_scale);
+  const bool per_channel = ws.numel() != 1;
+  if (per_channel && ws.numel() != g.M) node_fail(c.node, "w_scale has ", ws.numel(), " entries");
+  const bool has_bias = c.has_in(in.bias);
+  if (has_bias && c.in(in.bias).numel() != g.M) node_fail(c.node, "bias must have M entries");
+  Q* y = c.out(0).as<Q>() + n * g.M * g.S;
+  for (int64_t m = 0; m < g.M; ++m) {
+    // The multiplier in float32 as the spec's arithmetic has it; the product in double.
+    const float mult = xs * load<float>(ws.data, per_channel ? m : 0) / ys;
+    const int64_t bias = has_bias ? load<int32_t>(c.in(in.bias).data, m) : 0;
+    for (int64_t i = m * g.S; i < (m + 1) * g.S; ++i)
+      y[i] = quantize_value<Q>(static_cast<double>(acc[i] + bias) * mult, yzp);
+  }
+}
+
+}  // namespace
+
+void conv_integer_infer(InferContext& c) {
+  infer_conv(c, kConvInteger);
+  c.set_output(0, DType::kI32, conv_shape(c, kConvInteger));
+}
+
+void conv_integer_prepare(PrepareContext& c) {
+  c.scratch_bytes = scratch_for(c, kConvInteger, false);
+}
+
+void conv_integer_run(RunContext& c) {
+  const ConvGeom g = make_geom(c.node, c.in(0).shape, c.in(1).shape, c.out(0).shape);
+  if (c.out(0).numel() == 0) return;
+  conv_int32(c, kConvInteger, g, c.out(0).as<int32_t>(), [](int64_t, const int32_t*) {});
+}
+
+void qlinear_conv_infer(InferContext& c) {
+  infer_conv(c, kQLinearConv);
+  if (c.input_dtype(6) != DType::kF32) c.fail("y_scale must be float32");
+  const DType yt = c.input_dtype(7);
+  if (!is_q8(yt)) c.fail("y_zero_point must be uint8 or int8, got ", dtype_name(yt));
+  require_scalar(c, 6, "y_scale");
+  require_scalar(c, 7, "y_zero_point");
+  if (c.has_input(8)) {
+    if (c.input_dtype(8) != DType::kI32) c.fail("B must be int32");
+    const SymShape& b = c.input_shape(8);
+    if (b.rank_known() && b.rank != 1) c.fail("B must have shape [M]");
+  }
+  c.set_output(0, yt, conv_shape(c, kQLinearConv));
+}
+
+void qlinear_conv_prepare(PrepareContext& c) {
+  c.scratch_bytes = scratch_for(c, kQLinearConv, true);
+}
+
+void qlinear_conv_run(RunContext& c) {
+  const Inputs in = kQLinearConv;
+  const ConvGeom g = make_geom(c.node, c.in(in.x).shape, c.in(in.w).shape, c.out(0).shape);
+  if (c.out(0).numel() == 0) return;
+  dispatch_q8(c.out(0).dtype, [&](auto q) {
+    conv_int32(c, in, g, nullptr,
+               [&](int64_t n, const int32_t* acc) { requantize<decltype(q)>(c, g, n, acc); });
+  });
+}
+
+}  // namespace wrun::ops::quant
