@@ -1,6 +1,9 @@
 #include "graph/passes.h"
 
+#include <algorithm>
 #include <functional>
+#include <memory>
+#include <string>
 #include <unordered_map>
 
 namespace wrun::graph {
@@ -105,6 +108,145 @@ int eliminate_dead_code(Graph& g) {
       g.values[v].constant.reset();
   relink(g);
   return removed;
+}
+
+}  // namespace wrun::graph
+
+namespace wrun::graph {
+
+std::shared_ptr<Graph> clone_graph(const Graph& g, Graph* parent) {
+  auto c = std::make_shared<Graph>(g);
+  c->parent = parent;
+  for (auto& n : c->nodes)
+    for (auto& [k, a] : n.attrs) {
+      if (a.g) a.g = clone_graph(*a.g, c.get());
+      for (auto& sg : a.graphs) sg = clone_graph(*sg, c.get());
+    }
+  return c;
+}
+
+namespace {
+
+// Re-points a subgraph's outer references after its enclosing graph's values were renumbered.
+void remap_outer(Graph& sub, const std::vector<int>& remap, Graph* new_parent) {
+  sub.parent = new_parent;
+  for (auto& v : sub.values)
+    if (v.outer >= 0) {
+      WRUN_CHECK(v.outer < static_cast<int>(remap.size()) && remap[v.outer] >= 0,
+                 "inlining If: an outer reference of '", v.name, "' has no value");
+      v.outer = remap[v.outer];
+    }
+}
+
+bool constant_true(const Constant& c) {
+  WRUN_CHECK(c.nbytes > 0 && c.data, "If condition is an empty constant");
+  const size_t es = dtype_size(c.dtype);
+  const unsigned char* p = static_cast<const unsigned char*>(c.data);
+  for (size_t i = 0; i < es; ++i)
+    if (p[i]) return true;
+  return false;
+}
+
+std::string unique_name(const Graph& g, std::vector<std::string>& taken, std::string name) {
+  (void)g;
+  std::string n = name;
+  for (int k = 1; std::find(taken.begin(), taken.end(), n) != taken.end(); ++k)
+    n = name + "_" + std::to_string(k);
+  taken.push_back(n);
+  return n;
+}
+
+}  // namespace
+
+int inline_constant_ifs(Graph& g) {
+  int inlined = 0;
+  std::vector<Node> out;
+  out.reserve(g.nodes.size());
+  std::vector<std::string> taken;
+  for (const auto& v : g.values) taken.push_back(v.name);
+  for (auto& n : g.nodes) {
+    const bool is_if = n.domain.empty() && n.op_type == "If" && !n.inputs.empty() &&
+                       n.inputs[0] >= 0 && g.values[n.inputs[0]].constant;
+    if (!is_if) {
+      out.push_back(std::move(n));
+      continue;
+    }
+    const bool cond = constant_true(*g.values[n.inputs[0]].constant);
+    const Attribute* br = n.attr(cond ? "then_branch" : "else_branch");
+    WRUN_CHECK(br && br->g, "If '", n.name, "': missing branch");
+    const Graph& b = *br->g;
+    WRUN_CHECK(b.outputs.size() >= n.outputs.size(), "If '", n.name, "': branch has ",
+               b.outputs.size(), " outputs for ", n.outputs.size());
+    const std::string prefix = (n.name.empty() ? std::string("if") : n.name) + "/";
+    std::vector<int> remap(b.values.size(), -1);
+    std::vector<char> produced(b.values.size(), 0);
+    for (const auto& bn : b.nodes)
+      for (int o : bn.outputs)
+        if (o >= 0) produced[o] = 1;
+    // Branch outputs computed inside the branch are written straight into the If's outputs.
+    std::vector<std::pair<int, int>> copies;  // (branch value, If output) needing an Identity
+    for (size_t o = 0; o < n.outputs.size(); ++o) {
+      if (n.outputs[o] < 0) continue;
+      const int bo = b.outputs[o];
+      if (produced[bo] && remap[bo] < 0)
+        remap[bo] = n.outputs[o];
+      else
+        copies.emplace_back(bo, n.outputs[o]);
+    }
+    for (size_t v = 0; v < b.values.size(); ++v) {
+      if (remap[v] >= 0) continue;
+      const Value& bv = b.values[v];
+      if (bv.outer >= 0) {
+        remap[v] = bv.outer;
+        continue;
+      }
+      if (!bv.constant && !produced[v]) continue;  // unused declared input of the branch
+      const int nv = g.add_value(unique_name(g, taken, prefix + bv.name));
+      Value& val = g.values[nv];
+      val.dtype = bv.dtype;
+      val.shape = bv.shape;
+      val.constant = bv.constant;
+      val.quant = bv.quant;
+      remap[v] = nv;
+    }
+    for (const auto& bn : b.nodes) {
+      Node c = bn;
+      c.name = prefix + bn.name;
+      for (int& i : c.inputs)
+        if (i >= 0) i = remap[i];
+      for (int& o : c.outputs)
+        if (o >= 0) o = remap[o];
+      for (auto& [k, a] : c.attrs) {
+        if (a.g) {
+          a.g = clone_graph(*a.g, &g);
+          remap_outer(*a.g, remap, &g);
+        }
+        for (auto& sg : a.graphs) {
+          sg = clone_graph(*sg, &g);
+          remap_outer(*sg, remap, &g);
+        }
+      }
+      out.push_back(std::move(c));
+    }
+    for (const auto& [bo, target] : copies) {
+      WRUN_CHECK(remap[bo] >= 0, "If '", n.name, "': branch output '", b.values[bo].name,
+                 "' has no value");
+      Node id;
+      id.op_type = "Identity";
+      id.name = prefix + "output_" + std::to_string(target);
+      id.inputs = {remap[bo]};
+      id.outputs = {target};
+      out.push_back(std::move(id));
+    }
+    ++inlined;
+  }
+  g.nodes = std::move(out);
+  relink(g);
+  if (inlined) {
+    topo_sort(g);
+    validate(g);
+  }
+  return inlined;
 }
 
 }  // namespace wrun::graph

@@ -8,6 +8,7 @@
 
 #include "arch/cpu_features.h"
 #include "graph/onnx_loader.h"
+#include "graph/passes.h"
 #include "ops/registry.h"
 #include "runtime/executor.h"
 #include "runtime/optimize.h"
@@ -38,6 +39,30 @@ std::shared_ptr<const Model> Model::load_bytes(std::string_view bytes, const Mod
   graph::LoadLimits lim;
   lim.max_bytes = o.max_bytes;
   return finish_load(graph::load_onnx_bytes(bytes, {}, lim), o);
+}
+
+std::shared_ptr<const Model> Model::specialize(
+    const std::vector<std::pair<std::string, std::shared_ptr<graph::Constant>>>& fixed) const {
+  auto ir = std::make_shared<graph::Model>(*ir_);
+  ir->graph = graph::clone_graph(*ir_->graph);
+  graph::Graph& g = *ir->graph;
+  for (const auto& [name, value] : fixed) {
+    auto it = std::find_if(g.inputs.begin(), g.inputs.end(),
+                           [&](int v) { return g.values[v].name == name; });
+    if (it == g.inputs.end()) fail("specialize: the model has no input named '", name, "'");
+    graph::Value& v = g.values[*it];
+    if (value->dtype != v.dtype)
+      fail("specialize: input '", name, "' is ", dtype_name(v.dtype), ", the value is ",
+           dtype_name(value->dtype));
+    v.constant = value;
+    v.is_input = false;
+    v.shape = SymShape::of(value->shape);
+    g.inputs.erase(it);
+  }
+  // Fold first, so a condition computed from the fixed inputs becomes a constant too.
+  runtime::optimize(*ir);
+  if (graph::inline_constant_ifs(*ir->graph) > 0) runtime::optimize(*ir);
+  return std::make_shared<const Model>(std::move(ir));
 }
 
 static ValueInfo info_of(const graph::Value& v) { return ValueInfo{v.name, v.dtype, v.shape}; }

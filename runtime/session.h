@@ -32,6 +32,12 @@ class Model {
   static std::shared_ptr<const Model> load_bytes(std::string_view bytes,
                                                  const ModelOptions& o = {});
 
+  // A copy of this model with some inputs fixed to constant values, re-optimized: an If on a
+  // fixed condition is replaced by its branch (Optimum's merged decoder, specialised for
+  // use_cache_branch). Weights are shared with this model, not copied.
+  std::shared_ptr<const Model> specialize(
+      const std::vector<std::pair<std::string, std::shared_ptr<graph::Constant>>>& fixed) const;
+
   std::vector<ValueInfo> inputs() const;
   std::vector<ValueInfo> outputs() const;
   const graph::Model& ir() const { return *ir_; }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job until Whisper transcription lands: installs dependencies, builds wrun, exports a
+# The main job until the bundled speech models land: installs dependencies, builds wrun, exports a
 # small Whisper-like encoder and decoder step with PyTorch, then shows `wrun info` and runs the
 # encoder with `wrun run`, comparing its output with PyTorch's.
 set -euo pipefail
@@ -21,3 +21,7 @@ ref = np.load("build/test-models/encoder_out.npy"); got = np.load("build/demo-ou
 err = np.abs(ref - got).max() / np.abs(ref).max()
 print(f"encoder output {got.shape}: max |wrun - pytorch| / max |pytorch| = {err:.2e}")
 PY
+echo "--- wrun transcribe (a random-weight Whisper-architecture test model: its words mean nothing)"
+build/wrun transcribe tests/fixtures/whisper/en tests/fixtures/whisper/short_en.wav --format srt
+build/wrun transcribe tests/fixtures/whisper/en tests/fixtures/whisper/long_en.wav --format json \
+  | /usr/bin/python3 -c "import json,sys; j=json.load(sys.stdin); print('text:', j['text']); print('timings:', j['timings'])"

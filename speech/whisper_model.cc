@@ -44,8 +44,17 @@ WhisperModel::WhisperModel(const WhisperConfig& cfg, const WhisperRunOptions& op
   enc_ = std::make_unique<Session>(encoder_, eo);
 
   if (cfg.merged()) {
-    decoder_ = Model::load(cfg.decoder_merged);
-    with_past_ = decoder_;
+    // One load; two specialisations of its If on use_cache_branch, sharing the weights. The
+    // with-past one then holds Concat(past, new) at top level, so its caches grow in place.
+    auto merged = Model::load(cfg.decoder_merged);
+    if (!has_input(*merged, "use_cache_branch"))
+      fail("'", cfg.decoder_merged, "' has no input 'use_cache_branch'");
+    auto flag = [](bool on) {
+      uint8_t b = on;
+      return graph::Constant::copy_of(DType::kBool, Shape{1}, &b);
+    };
+    decoder_ = merged->specialize({{"use_cache_branch", flag(false)}});
+    with_past_ = merged->specialize({{"use_cache_branch", flag(true)}});
   } else {
     decoder_ = Model::load(cfg.decoder);
     with_past_ = Model::load(cfg.decoder_with_past);
@@ -97,7 +106,6 @@ WhisperModel::WhisperModel(const WhisperConfig& cfg, const WhisperRunOptions& op
         dec0_->set_input(*name, make_view(empty_past_.back().data(), DType::kF32, s));
       }
     }
-    dec0_->set_input("use_cache_branch", make_view(&use_cache_false_, DType::kBool, Shape{1}));
   }
   load_ms_ =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -125,10 +133,7 @@ std::span<const float> WhisperModel::last_logits(const Session& s) const {
 }
 
 std::unique_ptr<Session> WhisperModel::make_decoder() {
-  auto s = std::make_unique<Session>(with_past_, dec_opts_);
-  if (cfg_.merged())
-    s->set_input("use_cache_branch", make_view(&use_cache_true_, DType::kBool, Shape{1}));
-  return s;
+  return std::make_unique<Session>(with_past_, dec_opts_);
 }
 
 void WhisperModel::set_states(int n) {

@@ -56,7 +56,6 @@ class WhisperModel {
   std::vector<float> features_;
   std::vector<int64_t> ids_;
   std::vector<int64_t> token_;
-  uint8_t use_cache_true_ = 1, use_cache_false_ = 0;
   std::vector<std::string> self_k_, self_v_, cross_k_, cross_v_;  // cache input names
   std::vector<std::string> pres_k_, pres_v_, pres_ck_, pres_cv_;  // present output names
   std::vector<std::vector<float>> empty_past_;

@@ -7,7 +7,9 @@
 
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "runtime/npy.h"
@@ -153,6 +155,53 @@ INSTANTIATE_TEST_SUITE_P(Cases, WhisperOracleLogits, ::testing::ValuesIn(case_in
 // Without fixtures only WhisperOracleFixtures.Present runs (and fails, saying so).
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(WhisperOracle);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(WhisperOracleLogits);
+
+}  // namespace
+}  // namespace wrun
+
+namespace wrun {
+namespace {
+
+// The merged decoder specialised for use_cache_branch = true holds Concat(past, new) at the top
+// level, feeding the present output, so the session appends to its cache in place; and the
+// specialisations share the loaded weights.
+TEST(WhisperMerged, SpecialisationAppendsInPlaceAndSharesWeights) {
+  const std::string path = kFixtures + "/en/decoder_model_merged.onnx";
+  if (!testing::file_exists(path)) GTEST_SKIP() << "fixtures missing";
+  auto merged = Model::load(path);
+  uint8_t on = 1;
+  auto spec = merged->specialize(
+      {{"use_cache_branch", graph::Constant::copy_of(DType::kBool, Shape{1}, &on)}});
+  const auto& g = *spec->ir().graph;
+  int concat_on_past = 0;
+  for (const auto& n : g.nodes) {
+    EXPECT_NE(n.op_type, "If");
+    if (n.op_type == "Concat" && n.inputs[0] >= 0 && g.values[n.inputs[0]].is_input &&
+        g.values[n.outputs[0]].is_output)
+      ++concat_on_past;
+  }
+  EXPECT_EQ(concat_on_past, 2 * 2);  // key and value of each decoder layer
+  for (const auto& in : spec->inputs()) EXPECT_NE(in.name, "use_cache_branch");
+  std::set<const void*> base;
+  for (const auto& v : merged->ir().graph->values)
+    if (v.constant) base.insert(v.constant->data);
+  std::function<void(const graph::Graph&)> walk = [&](const graph::Graph& gr) {
+    for (const auto& v : gr.values)
+      if (v.constant) base.insert(v.constant->data);
+    for (const auto& n : gr.nodes)
+      for (const auto& [k, a] : n.attrs)
+        if (a.g) walk(*a.g);
+  };
+  walk(*merged->ir().graph);
+  size_t shared = 0, big = 0;
+  for (const auto& v : g.values)
+    if (v.constant && v.constant->nbytes >= 1024) {
+      ++big;
+      shared += base.count(v.constant->data);
+    }
+  EXPECT_GT(big, 0u);
+  EXPECT_EQ(shared, big) << "weights of the specialised decoder are copies";
+}
 
 }  // namespace
 }  // namespace wrun
