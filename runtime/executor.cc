@@ -1,8 +1,13 @@
 #include "runtime/executor.h"
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 #include "ops/common.h"
 #include "ops/evaluate.h"
@@ -16,6 +21,30 @@ using graph::Node;
 namespace {
 
 std::string node_label(const Node& n) { return n.op_type + " '" + n.name + "'"; }
+
+// WRUN_PROFILE=1: time per op type over the process, printed to stderr at exit.
+struct Profile {
+  std::mutex mu;
+  std::map<std::string, std::pair<double, int64_t>> by_op;  // ms, calls
+  ~Profile() {
+    std::vector<std::pair<double, std::string>> rows;
+    double total = 0;
+    for (const auto& [op, v] : by_op) rows.emplace_back(v.first, op), total += v.first;
+    std::sort(rows.rbegin(), rows.rend());
+    std::fprintf(stderr, "wrun profile: %.1f ms in kernels\n", total);
+    for (const auto& [ms, op] : rows)
+      std::fprintf(stderr, "  %-24s %10.1f ms %5.1f%% %8lld calls\n", op.c_str(), ms,
+                   total > 0 ? 100 * ms / total : 0.0, static_cast<long long>(by_op[op].second));
+  }
+};
+
+void profile_add(const std::string& op, std::chrono::steady_clock::duration d) {
+  static Profile p;
+  std::lock_guard<std::mutex> lock(p.mu);
+  auto& e = p.by_op[op];
+  e.first += std::chrono::duration<double, std::milli>(d).count();
+  ++e.second;
+}
 
 constexpr int64_t kMaxPlanTimeElements = 4096;     // small tensors are evaluated while planning
 constexpr int64_t kMaxPlanTimeInputElements = 64;  // inputs small enough to be shape-like
@@ -456,21 +485,29 @@ void GraphPlan::run(char* arena, const std::vector<Slot>* parent_slots, pthreadp
     else if (s.kind == SlotKind::kCache && g_.values[v].is_input)
       s.view = (*caches_)[s.cache].view((*caches_)[s.cache].length);
   }
+  static const bool profile = std::getenv("WRUN_PROFILE") != nullptr;
   for (auto& s : steps_) {
-    switch (s.kind) {
-      case Step::Kind::kKernel:
-        run_kernel(s, arena, pool);
-        break;
-      case Step::Kind::kIf:
-        run_if(s, arena, pool);
-        break;
-      case Step::Kind::kLoop:
-        run_loop(s, arena, pool);
-        break;
-      case Step::Kind::kAppend:
-        run_append(s);
-        break;
-    }
+    const auto t0 =
+        profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    run_step(s, arena, pool);
+    if (profile) profile_add(g_.nodes[s.node].op_type, std::chrono::steady_clock::now() - t0);
+  }
+}
+
+void GraphPlan::run_step(Step& s, char* arena, pthreadpool_t pool) {
+  switch (s.kind) {
+    case Step::Kind::kKernel:
+      run_kernel(s, arena, pool);
+      break;
+    case Step::Kind::kIf:
+      run_if(s, arena, pool);
+      break;
+    case Step::Kind::kLoop:
+      run_loop(s, arena, pool);
+      break;
+    case Step::Kind::kAppend:
+      run_append(s);
+      break;
   }
 }
 

@@ -152,6 +152,7 @@ class GraphPlan {
   void plan_step(size_t n, std::vector<std::shared_ptr<graph::Constant>>& known);
   void choose_kernel(Step& s, const graph::Node& n);
   void assign_memory();
+  void run_step(Step& s, char* arena, pthreadpool_t pool);
   void run_kernel(Step& s, char* arena, pthreadpool_t pool);
   void run_if(Step& s, char* arena, pthreadpool_t pool);
   void run_loop(Step& s, char* arena, pthreadpool_t pool);

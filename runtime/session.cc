@@ -1,12 +1,17 @@
 #include "runtime/session.h"
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "arch/cpu_features.h"
+#include "graph/mapped_file.h"
 #include "graph/onnx_loader.h"
 #include "graph/passes.h"
 #include "ops/registry.h"
@@ -20,8 +25,44 @@ using runtime::GraphPlan;
 
 // ---- Model ----------------------------------------------------------------------------------
 
+// Replaces constants of `ir` equal to constants of `other` by those, and gives the pages of
+// the replaced bytes back to the kernel (they stay mapped and are re-read only if touched).
+static size_t share_weights(graph::Model& ir, const graph::Model& other) {
+  std::multimap<std::tuple<int, size_t, uint64_t>, std::shared_ptr<graph::Constant>> pool;
+  auto key = [](const graph::Constant& c) {
+    uint64_t h = 1469598103934665603ull;  // FNV-1a over a 64-byte sample: cheap pre-filter
+    const auto* p = static_cast<const unsigned char*>(c.data);
+    for (size_t i = 0; i < std::min<size_t>(c.nbytes, 64); ++i) h = (h ^ p[i]) * 1099511628211ull;
+    return std::make_tuple(static_cast<int>(c.dtype), c.nbytes, h);
+  };
+  for (const auto& v : other.graph->values)
+    if (v.constant && v.constant->nbytes >= 4096) pool.emplace(key(*v.constant), v.constant);
+  size_t shared = 0;
+  const long page = sysconf(_SC_PAGE_SIZE);
+  for (auto& v : ir.graph->values) {
+    if (!v.constant || v.constant->nbytes < 4096) continue;
+    auto [a, b] = pool.equal_range(key(*v.constant));
+    for (auto it = a; it != b; ++it) {
+      const auto& c = *it->second;
+      if (!(c.shape == v.constant->shape) || std::memcmp(c.data, v.constant->data, c.nbytes) != 0)
+        continue;
+      if (graph::MappedFile::of(v.constant->owner) && page > 0) {
+        auto lo = (reinterpret_cast<uintptr_t>(v.constant->data) + page - 1) / page * page;
+        auto hi =
+            (reinterpret_cast<uintptr_t>(v.constant->data) + v.constant->nbytes) / page * page;
+        if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+      }
+      v.constant = it->second;
+      shared += c.nbytes;
+      break;
+    }
+  }
+  return shared;
+}
+
 static std::shared_ptr<const Model> finish_load(std::shared_ptr<graph::Model> ir,
                                                 const ModelOptions& o) {
+  if (o.share_weights_with) share_weights(*ir, o.share_weights_with->ir());
   if (o.optimize)
     runtime::optimize(*ir);
   else

@@ -15,9 +15,15 @@
 
 namespace wrun {
 
+class Model;
+
 struct ModelOptions {
   bool optimize = true;  // constant folding, dead-code and identity removal
   size_t max_bytes = 0;  // refuse model files larger than this (0: no limit)
+  // Weights equal (same dtype, shape and bytes) to one of this model's are taken from it, and
+  // the duplicate's pages are released: e.g. decoder_model and decoder_with_past_model hold
+  // the same decoder weights in two files.
+  const Model* share_weights_with = nullptr;
 };
 
 struct ValueInfo {

@@ -57,7 +57,10 @@ WhisperModel::WhisperModel(const WhisperConfig& cfg, const WhisperRunOptions& op
     with_past_ = merged->specialize({{"use_cache_branch", flag(true)}});
   } else {
     decoder_ = Model::load(cfg.decoder);
-    with_past_ = Model::load(cfg.decoder_with_past);
+    // The two files hold the same decoder weights: keep one copy.
+    ModelOptions share;
+    share.share_weights_with = decoder_.get();
+    with_past_ = Model::load(cfg.decoder_with_past, share);
   }
   const std::string& dec_file = cfg.merged() ? cfg.decoder_merged : cfg.decoder;
   const std::string& past_file = cfg.merged() ? cfg.decoder_merged : cfg.decoder_with_past;

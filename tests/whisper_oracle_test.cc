@@ -205,3 +205,33 @@ TEST(WhisperMerged, SpecialisationAppendsInPlaceAndSharesWeights) {
 
 }  // namespace
 }  // namespace wrun
+
+namespace wrun {
+namespace {
+
+// decoder_model.onnx and decoder_with_past_model.onnx repeat the decoder's weights: loaded with
+// share_weights_with, the second holds no copy of its own.
+TEST(WhisperSplit, DecoderWeightsHeldOnce) {
+  const std::string dir = kFixtures + "/en";
+  if (!testing::file_exists(dir + "/decoder_model.onnx")) GTEST_SKIP() << "fixtures missing";
+  auto first = Model::load(dir + "/decoder_model.onnx");
+  ModelOptions o;
+  o.share_weights_with = first.get();
+  auto second = Model::load(dir + "/decoder_with_past_model.onnx", o);
+  std::set<const void*> mine;
+  for (const auto& v : first->ir().graph->values)
+    if (v.constant) mine.insert(v.constant->data);
+  size_t big = 0, shared = 0;
+  for (const auto& v : second->ir().graph->values)
+    if (v.constant && v.constant->nbytes >= 4096) {
+      ++big;
+      shared += mine.count(v.constant->data);
+    }
+  EXPECT_GT(big, 3u);
+  EXPECT_EQ(shared, big);
+  auto alone = Model::load(dir + "/decoder_with_past_model.onnx");
+  EXPECT_EQ(alone->weight_bytes(), second->weight_bytes());
+}
+
+}  // namespace
+}  // namespace wrun
