@@ -8,6 +8,7 @@
 
 #include "graph/error.h"
 #include "graph/mapped_file.h"
+#include "graph/onnx_arity.h"
 #include "graph/onnx_tensor.h"
 #include "graph/wire_scan.h"
 #include "onnx/onnx.pb.h"
@@ -127,6 +128,73 @@ onnx::AttributeProto::AttributeType infer_attr_type(const onnx::AttributeProto& 
   if (a.ints_size()) return A::INTS;
   if (a.floats_size()) return A::FLOATS;
   return A::UNDEFINED;
+}
+
+// Names are quoted in one-line error messages, so a control character in one (a newline in a
+// node name) is refused up front, before any message can quote it; the name is shown escaped.
+void check_text(const std::string& s, const char* what) {
+  auto is_control = [](unsigned char c) { return c < 0x20 || c == 0x7f; };
+  bool bad = false;
+  for (unsigned char c : s) bad |= is_control(c);
+  if (!bad) return;
+  std::string shown;
+  for (unsigned char c : s) {
+    if (!is_control(c)) {
+      shown += static_cast<char>(c);
+      continue;
+    }
+    const char* hex = "0123456789abcdef";
+    shown += {'\\', 'x', hex[c >> 4], hex[c & 15]};
+  }
+  fail(what, " '", shown, "' contains a control character");
+}
+
+void check_texts(const onnx::TensorProto& t) {
+  check_text(t.name(), "tensor name");
+  for (const auto& kv : t.external_data()) check_text(kv.value(), "external data entry");
+}
+
+void check_texts(const onnx::ValueInfoProto& vi) {
+  check_text(vi.name(), "value name");
+  if (vi.type().has_tensor_type())
+    for (const auto& d : vi.type().tensor_type().shape().dim())
+      check_text(d.dim_param(), "dimension name");
+}
+
+void check_texts(const onnx::GraphProto& g) {
+  check_text(g.name(), "graph name");
+  for (const auto& t : g.initializer()) check_texts(t);
+  for (const auto& s : g.sparse_initializer()) check_texts(s.values());
+  for (const auto* list : {&g.input(), &g.output(), &g.value_info()})
+    for (const auto& vi : *list) check_texts(vi);
+  for (const auto& n : g.node()) {
+    check_text(n.name(), "node name");
+    check_text(n.op_type(), "op type");
+    check_text(n.domain(), "domain");
+    for (const auto* list : {&n.input(), &n.output()})
+      for (const auto& v : *list) check_text(v, "value name");
+    for (const auto& a : n.attribute()) {
+      check_text(a.name(), "attribute name");
+      if (a.has_t()) check_texts(a.t());
+      for (const auto& t : a.tensors()) check_texts(t);
+      if (a.has_g()) check_texts(a.g());
+      for (const auto& sg : a.graphs()) check_texts(sg);
+    }
+  }
+}
+
+// Standard ops must list the inputs and outputs their schema requires: op inference and kernels
+// rely on them being there.
+void check_arity(const onnx::NodeProto& np, int64_t opset, const std::string& where) {
+  const OpArity* a = onnx_arity(np.op_type(), opset);
+  if (!a) return;
+  WRUN_CHECK(np.input_size() >= a->min_inputs, where, " lists ", np.input_size(),
+             " inputs; at opset ", opset, " it needs at least ", a->min_inputs);
+  for (int i = 0; i < 32; ++i)
+    WRUN_CHECK(!(a->required >> i & 1) || (i < np.input_size() && !np.input(i).empty()), where,
+               ": required input ", i, " is missing");
+  WRUN_CHECK(np.output_size() >= a->min_outputs, where, " lists ", np.output_size(),
+             " outputs; at opset ", opset, " it needs at least ", a->min_outputs);
 }
 
 void build_graph(Loader& L, onnx::GraphProto& gp, Graph& g, Scope* parent);
@@ -256,6 +324,8 @@ void build_graph(Loader& L, onnx::GraphProto& gp, Graph& g, Scope* parent) {
   for (int k = 0; k < gp.node_size(); ++k) {
     auto& np = *gp.mutable_node(k);
     const std::string where = node_label(g.nodes[k]);
+    if (np.domain().empty() || np.domain() == "ai.onnx")
+      check_arity(np, L.model.opset(np.domain()), where);
     std::map<std::string, Attribute, std::less<>> attrs;
     for (auto& a : *np.mutable_attribute()) {
       Attribute at = parse_attr(L, a, where, sc);
@@ -334,6 +404,8 @@ std::shared_ptr<Model> load_mapped(std::shared_ptr<const MappedFile> file, const
              "not an ONNX ModelProto (protobuf parsing failed)");
   std::string().swap(sm.bytes);
   WRUN_CHECK(mp.has_graph(), "the model has no graph");
+  for (const auto& o : mp.opset_import()) check_text(o.domain(), "opset domain");
+  check_texts(mp.graph());
   WRUN_CHECK(mp.graph().initializer_size() == static_cast<int>(sm.ranges.size()),
              "internal error: wire scan found ", sm.ranges.size(), " initializers, protobuf ",
              mp.graph().initializer_size());

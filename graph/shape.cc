@@ -27,9 +27,11 @@ int64_t checked_add(int64_t a, int64_t b) {
 
 size_t checked_bytes(const Shape& s, size_t elem_size) {
   int64_t n = static_cast<int64_t>(elem_size);
+  int64_t span = 1;  // product of the non-zero dims: strides and numel() stay representable
   for (int i = 0; i < s.rank; ++i) {
     WRUN_CHECK(s.d[i] >= 0, "negative dimension ", s.d[i], " in shape ", s.str());
     n = checked_mul(n, s.d[i]);
+    if (s.d[i]) span = checked_mul(span, s.d[i]);
   }
   return static_cast<size_t>(n);
 }

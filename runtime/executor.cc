@@ -273,8 +273,9 @@ void GraphPlan::plan_step(size_t n_idx, std::vector<std::shared_ptr<graph::Const
       p.view.shape = s.out_sh[o].concrete();
       for (int d = 0; d < p.view.shape.rank; ++d)
         WRUN_CHECK(p.view.shape.d[d] >= 0, node_label(n), ": output ", o, " has negative dim");
-      p.view.set_contiguous_strides();
+      // Checked first: strides of an absurd shape would overflow.
       p.view.capacity = checked_bytes(p.view.shape, dtype_size(p.view.dtype));
+      p.view.set_contiguous_strides();
     } else {
       p.dynamic = true;  // size known only at run time
       any_dynamic_output = true;
@@ -520,8 +521,8 @@ void GraphPlan::bind_outputs(Step& s, const Node& n, char* arena) {
     ov.shape = s.out_sh[o].concrete();
     for (int d = 0; d < ov.shape.rank; ++d)
       WRUN_CHECK(ov.shape.d[d] >= 0, node_label(n), ": output ", o, " has negative dim");
+    const size_t bytes = checked_bytes(ov.shape, dtype_size(ov.dtype));  // before the strides
     ov.set_contiguous_strides();
-    const size_t bytes = checked_bytes(ov.shape, dtype_size(ov.dtype));
     const int v = n.outputs[o];
     if (v < 0) {
       if (s.discard[o] >= 0) {

@@ -125,6 +125,16 @@ static bool is_control(const Node& n) {
 
 constexpr size_t kMaxFoldBytes = 64u << 20;  // do not materialise huge constants at load
 
+// Bytes of a fully known value; SIZE_MAX when the inferred shape is absurd (overflow, negative).
+static size_t fold_bytes(const graph::Value& v) {
+  size_t n = std::max<size_t>(dtype_size(v.dtype), 1);
+  for (int i = 0; i < v.shape.rank; ++i)
+    if (v.shape.d[i].value < 0 ||
+        __builtin_mul_overflow(n, static_cast<size_t>(v.shape.d[i].value), &n))
+      return SIZE_MAX;
+  return n;
+}
+
 int fold_constants(Model& m, Graph& g) {
   int folded = 0;
   std::vector<Node> kept;
@@ -160,10 +170,7 @@ int fold_constants(Model& m, Graph& g) {
       for (int o : n.outputs) {
         if (o < 0) continue;
         const auto& v = g.values[o];
-        if (!v.shape.fully_known() || static_cast<size_t>(v.shape.concrete().numel()) *
-                                              std::max<size_t>(dtype_size(v.dtype), 1) >
-                                          kMaxFoldBytes)
-          foldable = false;
+        if (!v.shape.fully_known() || fold_bytes(v) > kMaxFoldBytes) foldable = false;
       }
     }
     if (foldable) {

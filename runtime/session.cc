@@ -89,7 +89,8 @@ std::shared_ptr<const Model> Model::specialize(
   graph::Graph& g = *ir->graph;
   for (const auto& [name, value] : fixed) {
     auto it = std::find_if(g.inputs.begin(), g.inputs.end(),
-                           [&](int v) { return g.values[v].name == name; });
+                           // clang 14 (the fuzz build) cannot capture a structured binding.
+                           [&g, &n = name](int v) { return g.values[v].name == n; });
     if (it == g.inputs.end()) fail("specialize: the model has no input named '", name, "'");
     graph::Value& v = g.values[*it];
     if (value->dtype != v.dtype)

@@ -68,6 +68,16 @@ WRUN_TEST_MODELS="$ROOT/build/test-models" ASAN_OPTIONS=detect_leaks=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run_gtest build-asan/wrun_tests
 end
 
+begin fuzz
+# libFuzzer over load + plan + run (clang, ASan + UBSan, build-libfuzzer/) for 120 s; a crash,
+# hang or memory overrun fails the run (the input is kept in build-libfuzzer/findings/).
+if scripts/fuzz.sh 120; then
+  total_pass=$((total_pass + 1))
+else
+  total_fail=$((total_fail + 1)); echo "error: scripts/fuzz.sh failed (a crash, or the build)"
+fi
+end
+
 echo
 echo "stage times:"
 for s in "${STAGES[@]}"; do echo "  $s"; done

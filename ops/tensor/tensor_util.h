@@ -56,6 +56,7 @@ inline int64_t list_length(const InferContext& ctx, int i) {
 
 // Element size of input i; fails for dtypes the tensor ops cannot move (string, undefined).
 inline size_t movable_size(const InferContext& ctx, int i) {
+  if (!ctx.has_input(i)) ctx.fail("input ", i, " is missing");  // a node may list too few
   const size_t es = dtype_size(ctx.input_dtype(i));
   if (es == 0) ctx.fail("input ", i, " has unsupported dtype ", dtype_name(ctx.input_dtype(i)));
   return es;
@@ -63,6 +64,7 @@ inline size_t movable_size(const InferContext& ctx, int i) {
 
 // Shape-like inputs must be int64 (int32 is tolerated).
 inline void check_int_input(const InferContext& ctx, int i) {
+  if (!ctx.has_input(i)) ctx.fail("input ", i, " is missing");
   const DType t = ctx.input_dtype(i);
   if (t != DType::kI64 && t != DType::kI32)
     ctx.fail("input ", i, " must be int64, got ", dtype_name(t));
