@@ -389,6 +389,7 @@ wrun_status wrun_session_set_input(wrun_session* session, const char* name,
       v.shape.d[d] = value->dims[d];
       zero_strides = zero_strides && value->strides[d] == 0;
     }
+    wrun::checked_bytes(v.shape, wrun::dtype_size(dt));  // before strides: they could overflow
     v.set_contiguous_strides();
     if (!zero_strides)
       for (int d = 0; d < value->rank; ++d)

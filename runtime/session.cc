@@ -252,6 +252,8 @@ void Session::Impl::make_plan(const std::vector<Shape>& shapes) {
     const auto& v = gr.values[gr.inputs[i]];
     bound[i].dtype = v.dtype;
     bound[i].shape = shapes[i];
+    // Checked first: strides of an absurd (bound) shape would overflow.
+    checked_bytes(bound[i].shape, dtype_size(bound[i].dtype));
     bound[i].set_contiguous_strides();
     // The actual values of inputs whose shape is planned exactly help plan data-dependent
     // shapes; a later run whose values need more room re-plans.
