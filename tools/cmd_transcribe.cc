@@ -1,4 +1,6 @@
 // wrun transcribe: speech to text with a Whisper export folder.
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -142,11 +144,14 @@ int cmd_transcribe(int argc, char** argv) {
   cfg.choose_decoder(a.get("--decoder", "auto"));
   speech::WhisperModel model(cfg, ro);
   const bool long_audio = double(samples.size()) > double(cfg.n_samples());
+  // One line updated in place on a terminal, one line per window otherwise (logs).
+  const bool tty = isatty(2);
   auto progress = [&](double done, double total) {
-    if (long_audio) std::fprintf(stderr, "\rwrun: %.1f / %.1f s", done, total);
+    if (long_audio)
+      std::fprintf(stderr, tty ? "\rwrun: %.1f / %.1f s" : "wrun: %.1f / %.1f s\n", done, total);
   };
   auto t = speech::transcribe(model, tok, samples, o, progress);
-  if (long_audio) std::fprintf(stderr, "\n");
+  if (long_audio && tty) std::fprintf(stderr, "\n");
   const std::string out = render(t, format);
   if (a.flag("-o")) {
     FILE* f = std::fopen(a.get("-o").c_str(), "wb");
