@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "ops/conv/conv_attrs.h"
 #include "ops/linalg/gemm_core.h"
 #include "ops/linalg/parallel.h"
 #include "ops/quant/int_gemm.h"
@@ -19,85 +20,9 @@ struct Inputs {
 constexpr Inputs kConvInteger{0, -1, 2, 1, -1, 3, -1};
 constexpr Inputs kQLinearConv{0, 1, 2, 3, 4, 5, 8};
 
-enum class AutoPad { kNotSet, kSameUpper, kSameLower, kValid };
-
-// Attributes per spatial dimension; kernel[i] < 0 when unknown (symbolic weights).
-struct ConvAttrs {
-  int nsp = 0;
-  AutoPad mode = AutoPad::kNotSet;
-  int64_t group = 1;
-  int64_t kernel[kMaxRank] = {}, stride[kMaxRank] = {}, dil[kMaxRank] = {};
-  int64_t pads[2 * kMaxRank] = {};
-
-  // Output extent of spatial dim i for input extent `in`; sets the padding before it.
-  int64_t out_extent(int i, int64_t in, int64_t* pad_begin) const {
-    const int64_t span = dil[i] * (kernel[i] - 1) + 1;
-    int64_t out, pb = 0;
-    switch (mode) {
-      case AutoPad::kNotSet:
-        pb = pads[i];
-        out = in + pads[i] + pads[i + nsp] < span
-                  ? 0
-                  : (in + pads[i] + pads[i + nsp] - span) / stride[i] + 1;
-        break;
-      case AutoPad::kValid:
-        out = in < span ? 0 : (in - span) / stride[i] + 1;
-        break;
-      default: {
-        out = (in + stride[i] - 1) / stride[i];
-        const int64_t total = std::max<int64_t>(0, (out - 1) * stride[i] + span - in);
-        pb = mode == AutoPad::kSameUpper ? total / 2 : total - total / 2;
-      }
-    }
-    if (pad_begin) *pad_begin = pb;
-    return out;
-  }
-};
-
 template <class... A>
 [[noreturn]] void node_fail(const graph::Node& n, const A&... a) {
   fail(n.op_type, " '", n.name, "': ", a...);
-}
-
-void read_ints(const graph::Node& n, std::string_view key, int count, int64_t def, int64_t* out) {
-  const std::vector<int64_t>* v = n.attr_ints(key);
-  if (v && static_cast<int>(v->size()) != count)
-    node_fail(n, key, " has ", v->size(), " entries, expected ", count);
-  for (int i = 0; i < count; ++i) out[i] = v ? (*v)[i] : def;
-}
-
-ConvAttrs parse_attrs(const graph::Node& n, int nsp, const int64_t* w_kernel) {
-  ConvAttrs a;
-  a.nsp = nsp;
-  const std::string_view ap = n.attr_s("auto_pad", "NOTSET");
-  if (ap == "NOTSET")
-    a.mode = AutoPad::kNotSet;
-  else if (ap == "SAME_UPPER")
-    a.mode = AutoPad::kSameUpper;
-  else if (ap == "SAME_LOWER")
-    a.mode = AutoPad::kSameLower;
-  else if (ap == "VALID")
-    a.mode = AutoPad::kValid;
-  else
-    node_fail(n, "unknown auto_pad '", ap, "'");
-  a.group = n.attr_i("group", 1);
-  if (a.group < 1) node_fail(n, "group must be >= 1");
-  read_ints(n, "strides", nsp, 1, a.stride);
-  read_ints(n, "dilations", nsp, 1, a.dil);
-  read_ints(n, "pads", 2 * nsp, 0, a.pads);
-  if (n.attr_ints("kernel_shape")) {
-    read_ints(n, "kernel_shape", nsp, 1, a.kernel);
-    for (int i = 0; i < nsp; ++i)
-      if (w_kernel[i] >= 0 && w_kernel[i] != a.kernel[i])
-        node_fail(n, "kernel_shape does not match the weights");
-  } else {
-    for (int i = 0; i < nsp; ++i) a.kernel[i] = w_kernel[i];
-  }
-  for (int i = 0; i < nsp; ++i) {
-    if (a.stride[i] < 1 || a.dil[i] < 1) node_fail(n, "strides and dilations must be >= 1");
-    if (a.pads[i] < 0 || a.pads[i + nsp] < 0) node_fail(n, "pads must be >= 0");
-  }
-  return a;
 }
 
 // Per-tensor, or (per_channel) one entry per output channel: a scalar or a [M] vector.
@@ -132,7 +57,7 @@ DType infer_conv(InferContext& c, Inputs in) {
   const int nsp = rank - 2;
   int64_t wk[kMaxRank] = {};
   for (int i = 0; i < nsp; ++i) wk[i] = w.rank_known() && w[i + 2].is_known() ? w[i + 2].value : -1;
-  const ConvAttrs a = parse_attrs(c.node(), nsp, wk);
+  const ConvAttrs a = parse_conv_attrs(c.node(), nsp, wk);
   if (x.rank_known() && w.rank_known() && x[1].is_known() && w[1].is_known() &&
       x[1].value != w[1].value * a.group)
     c.fail("input has ", x[1].value, " channels, weights expect ", w[1].value * a.group);
@@ -149,7 +74,7 @@ SymShape conv_shape(InferContext& c, Inputs in) {
   const int nsp = rank - 2;
   int64_t wk[kMaxRank] = {};
   for (int i = 0; i < nsp; ++i) wk[i] = w.rank_known() && w[i + 2].is_known() ? w[i + 2].value : -1;
-  const ConvAttrs a = parse_attrs(c.node(), nsp, wk);
+  const ConvAttrs a = parse_conv_attrs(c.node(), nsp, wk);
   SymShape out;
   out.rank = rank;
   out.d[0] = x.rank_known() ? x[0] : c.unknown_dim();
@@ -173,7 +98,7 @@ ConvGeom make_geom(const graph::Node& n, const Shape& x, const Shape& w, const S
   const int nsp = x.rank - 2;
   int64_t wk[kMaxRank] = {};
   for (int i = 0; i < nsp; ++i) wk[i] = w[i + 2];
-  g.a = parse_attrs(n, nsp, wk);
+  g.a = parse_conv_attrs(n, nsp, wk);
   g.N = x[0], g.C = x[1], g.M = w[0], g.G = g.a.group;
   g.Cg = g.C / g.G, g.OCg = g.M / g.G;
   for (int i = 0; i < nsp; ++i) {
