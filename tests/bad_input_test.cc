@@ -27,12 +27,13 @@
 #include "onnx/onnx.pb.h"
 #include "runtime/npy.h"
 #include "runtime/session.h"
+#include "tests/onnx_builder.h"
 
 namespace wrun {
 namespace {
 
 namespace fs = std::filesystem;
-using TP = onnx::TensorProto;
+using namespace wrun::test;  // NOLINT: model builders
 
 constexpr size_t kMaxMemory = 64u << 20;
 constexpr int64_t kHuge = int64_t{1} << 40;
@@ -45,79 +46,6 @@ constexpr bool kAsan = false;
 #endif
 
 // ---- model building ---------------------------------------------------------------------------
-
-onnx::ModelProto new_model(int64_t opset = 18) {
-  onnx::ModelProto m;
-  m.set_ir_version(8);
-  auto* o = m.add_opset_import();
-  o->set_domain("");
-  o->set_version(opset);
-  m.mutable_graph()->set_name("main");
-  return m;
-}
-
-onnx::NodeProto* add_node(onnx::GraphProto& g, const std::string& op, std::vector<std::string> in,
-                          std::vector<std::string> out) {
-  auto* n = g.add_node();
-  n->set_op_type(op);
-  n->set_name(std::string(op).append("_").append(std::to_string(g.node_size())));
-  for (auto& s : in) n->add_input(s);
-  for (auto& s : out) n->add_output(s);
-  return n;
-}
-
-// Dims: digits are a known extent, anything else a symbol.
-void set_type(onnx::ValueInfoProto& vi, const std::string& name, int elem,
-              const std::vector<std::string>& dims) {
-  vi.set_name(name);
-  auto* tt = vi.mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(elem);
-  auto* sh = tt->mutable_shape();
-  for (const auto& d : dims) {
-    auto* dim = sh->add_dim();
-    if (std::isdigit(static_cast<unsigned char>(d[0])))
-      dim->set_dim_value(std::stoll(d));
-    else
-      dim->set_dim_param(d);
-  }
-}
-void add_input(onnx::GraphProto& g, const std::string& name, int elem,
-               const std::vector<std::string>& dims) {
-  set_type(*g.add_input(), name, elem, dims);
-}
-void add_output(onnx::GraphProto& g, const std::string& name, int elem = TP::FLOAT) {
-  auto* vi = g.add_output();
-  vi->set_name(name);
-  vi->mutable_type()->mutable_tensor_type()->set_elem_type(elem);
-}
-
-TP* add_init(onnx::GraphProto& g, const std::string& name, int elem, std::vector<int64_t> dims) {
-  auto* t = g.add_initializer();
-  t->set_name(name);
-  t->set_data_type(elem);
-  for (auto d : dims) t->add_dims(d);
-  return t;
-}
-void add_f32(onnx::GraphProto& g, const std::string& name, std::vector<int64_t> dims, float v) {
-  auto* t = add_init(g, name, TP::FLOAT, dims);
-  int64_t n = 1;
-  for (auto d : dims) n *= d;
-  std::vector<float> data(static_cast<size_t>(n), v);
-  t->set_raw_data(data.data(), data.size() * sizeof(float));
-}
-void add_i64(onnx::GraphProto& g, const std::string& name, std::vector<int64_t> values,
-             bool scalar = false) {
-  auto* t = add_init(g, name, TP::INT64, {});
-  if (!scalar) t->add_dims(static_cast<int64_t>(values.size()));
-  for (auto v : values) t->add_int64_data(v);
-}
-onnx::AttributeProto* add_attr(onnx::NodeProto* n, const std::string& name,
-                               onnx::AttributeProto::AttributeType type) {
-  auto* a = n->add_attribute();
-  a->set_name(name);
-  a->set_type(type);
-  return a;
-}
 
 std::string bytes_of(const onnx::ModelProto& m) {
   std::string s;
@@ -135,7 +63,7 @@ onnx::ModelProto mlp() {
   add_node(g, "MatMul", {"x", "W"}, {"h"});
   add_node(g, "Add", {"h", "b"}, {"a"});
   add_node(g, "Relu", {"a"}, {"y"});
-  add_output(g, "y");
+  add_output_unshaped(g, "y");
   return m;
 }
 
@@ -147,7 +75,7 @@ onnx::ModelProto single(const std::string& op, std::vector<std::string> in,
   auto& g = *m.mutable_graph();
   auto* n = add_node(g, op, std::move(in), {"y"});
   setup(g, n);
-  add_output(g, "y", out_type);
+  add_output_unshaped(g, "y", out_type);
   return m;
 }
 
@@ -527,7 +455,7 @@ TEST_F(BadInput, BadGraphs) {
       },
       "cycle");
   edit(
-      "undefined_output", [](M& m) { add_output(*m.mutable_graph(), "nowhere"); },
+      "undefined_output", [](M& m) { add_output_unshaped(*m.mutable_graph(), "nowhere"); },
       "'nowhere' is not defined");
   edit(
       "value_defined_twice", [](M& m) { add_node(*m.mutable_graph(), "Neg", {"x"}, {"h"}); },
@@ -640,8 +568,8 @@ TEST_F(BadInput, BadGraphs) {
         auto* n = add_node(g, "If", {"cond"}, {"r"});
         auto* then_g = add_attr(n, "then_branch", onnx::AttributeProto::GRAPH)->mutable_g();
         then_g->set_name("then");
-        add_output(*then_g, "y");
-        add_output(g, "r");
+        add_output_unshaped(*then_g, "y");
+        add_output_unshaped(g, "r");
       },
       "If");
   check_all(cases);

@@ -15,99 +15,13 @@
 #include "graph/mapped_file.h"
 #include "graph/onnx_loader.h"
 #include "onnx/onnx.pb.h"
+#include "tests/onnx_builder.h"
 
 namespace wrun::graph {
 namespace {
 
 namespace fs = std::filesystem;
-using TP = onnx::TensorProto;
-
-// A fresh temporary folder, removed at the end of the test.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "wrun_loader_XXXXXX").string();
-    path = mkdtemp(t.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-};
-
-void write_file(const std::string& path, std::string_view bytes) {
-  std::ofstream(path, std::ios::binary).write(bytes.data(), bytes.size());
-}
-
-std::string serialize(const onnx::ModelProto& m) {
-  std::string s;
-  EXPECT_TRUE(m.SerializeToString(&s));
-  return s;
-}
-
-onnx::ModelProto new_model(int64_t opset = 18) {
-  onnx::ModelProto m;
-  m.set_ir_version(8);
-  auto* o = m.add_opset_import();
-  o->set_domain("");
-  o->set_version(opset);
-  m.mutable_graph()->set_name("main");
-  return m;
-}
-
-onnx::NodeProto* add_node(onnx::GraphProto& g, const std::string& op, std::vector<std::string> in,
-                          std::vector<std::string> out, const std::string& name = "") {
-  auto* n = g.add_node();
-  n->set_op_type(op);
-  n->set_name(name.empty() ? op + "_" + std::to_string(g.node_size()) : name);
-  for (auto& s : in) n->add_input(s);
-  for (auto& s : out) n->add_output(s);
-  return n;
-}
-
-// Dims: "" is an unnamed dim, digits a known extent, anything else a symbol.
-void set_type(onnx::ValueInfoProto& vi, const std::string& name, int elem,
-              const std::vector<std::string>& dims) {
-  vi.set_name(name);
-  auto* tt = vi.mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(elem);
-  auto* sh = tt->mutable_shape();
-  for (const auto& d : dims) {
-    auto* dim = sh->add_dim();
-    if (d.empty()) continue;
-    if (std::isdigit(static_cast<unsigned char>(d[0])))
-      dim->set_dim_value(std::stoll(d));
-    else
-      dim->set_dim_param(d);
-  }
-}
-void add_input(onnx::GraphProto& g, const std::string& name, int elem = TP::FLOAT,
-               const std::vector<std::string>& dims = {"2"}) {
-  set_type(*g.add_input(), name, elem, dims);
-}
-void add_output(onnx::GraphProto& g, const std::string& name, int elem = TP::FLOAT,
-                const std::vector<std::string>& dims = {"2"}) {
-  set_type(*g.add_output(), name, elem, dims);
-}
-
-TP* add_init(onnx::GraphProto& g, const std::string& name, int elem, std::vector<int64_t> dims) {
-  auto* t = g.add_initializer();
-  t->set_name(name);
-  t->set_data_type(elem);
-  for (auto d : dims) t->add_dims(d);
-  return t;
-}
-
-template <class T>
-void set_raw(TP* t, const std::vector<T>& v) {
-  t->set_raw_data(v.data(), v.size() * sizeof(T));
-}
-
-onnx::AttributeProto* add_attr(onnx::NodeProto* n, const std::string& name,
-                               onnx::AttributeProto::AttributeType type) {
-  auto* a = n->add_attribute();
-  a->set_name(name);
-  a->set_type(type);
-  return a;
-}
+using namespace wrun::test;  // NOLINT: model builders
 
 std::shared_ptr<Model> load_proto(const TempDir& dir, const onnx::ModelProto& m,
                                   const std::string& name = "model.onnx") {
