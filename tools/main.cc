@@ -20,7 +20,8 @@ const char* kUsage =
     "commands:\n"
     "  info MODEL.onnx   describe a model: inputs, outputs, ops, planned memory\n"
     "  run MODEL.onnx    run a model on .npy inputs, write .npy outputs\n"
-    "  transcribe DIR AUDIO  speech to text with a Whisper export folder\n"
+    "  transcribe DIR AUDIO  speech to text with a Whisper export or CTC model folder\n"
+    "  eval DIR MANIFEST     word/character error rates and real-time factor\n"
     "  mel AUDIO         write the first window's log-mel as .npy\n"
     "\n"
     "options:\n"
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
     if (cmd == "run") return wrun::tools::cmd_run(argc - 2, argv + 2);
     if (cmd == "mel") return wrun::tools::cmd_mel(argc - 2, argv + 2);
     if (cmd == "transcribe") return wrun::tools::cmd_transcribe(argc - 2, argv + 2);
+    if (cmd == "eval") return wrun::tools::cmd_eval(argc - 2, argv + 2);
     wrun::fail("unknown command '", cmd, "' (see wrun --help)");
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "error: out of memory\n");
