@@ -37,11 +37,19 @@ its now find long down day did get come made may part hello world audio speech m
 seven eight river stone light green house music quiet table window little number system""".split()
 
 
-def learn_merges(n_merges, words=WORDS):
-    """Greedy BPE on ' word' strings (space-prefixed, as GPT-2 pre-tokenizes); ties by pair text."""
+def learn_merges(n_merges, words=WORDS, counts=None):
+    """Greedy BPE on pre-tokens; ties by pair text.
+
+    Without counts: ' word' strings of `words` (space-prefixed, as GPT-2 pre-tokenizes) with
+    made-up frequencies; with counts: a {pre-token: frequency} mapping from a real corpus.
+    """
     corpus = collections.Counter()
-    for i, w in enumerate(words):
-        corpus[tuple(BYTE_ENCODER[b] for b in (" " + w).encode())] += 1 + (i % 3)
+    if counts is None:
+        counts = collections.Counter()
+        for i, w in enumerate(words):
+            counts[" " + w] += 1 + (i % 3)
+    for w, c in counts.items():
+        corpus[tuple(BYTE_ENCODER[b] for b in w.encode())] += c
     merges = []
     for _ in range(n_merges):
         pairs = collections.Counter()
@@ -70,8 +78,8 @@ def learn_merges(n_merges, words=WORDS):
 class Vocab:
     """Token strings by id: bytes, merges, optional filler, then Whisper's specials."""
 
-    def __init__(self, n_merges, multilingual, languages, window_s, n_text=None):
-        self.merges = learn_merges(n_merges)
+    def __init__(self, n_merges, multilingual, languages, window_s, n_text=None, merges=None):
+        self.merges = learn_merges(n_merges) if merges is None else [tuple(m) for m in merges]
         text = [BYTE_ENCODER[b] for b in BYTE_ENCODER]  # dict order = GPT-2 id order
         for a, b in self.merges:
             if a + b not in text:
