@@ -337,9 +337,9 @@ def flip_sensitivity(m, v, gen, mel, opts, res):
     return worst, same
 
 
-def falls_back_then_succeeds(res, opts):
-    """Some window failed at temperature 0 and passed the thresholds at a higher one."""
-    return any(len(w["attempts"]) > 1 and w["temperature"] > 0 and
+def recovered_windows(res, opts):
+    """Windows that failed at temperature 0 and passed the thresholds at a higher one."""
+    return sum(len(w["attempts"]) > 1 and w["temperature"] > 0 and
                w["avg_logprob"] >= opts.logprob_threshold and
                w["compression_ratio"] <= opts.compression_ratio_threshold
                for w in res["windows"])
@@ -359,10 +359,8 @@ def tune_fallback(m, v, gen, mel, base):
             res, margins = run_case(m, v, gen, mel, opts)
             if any(x < MIN_MARGIN[k] for k, x in margins.items()):
                 continue
-            if not falls_back_then_succeeds(res, opts):
-                continue
-            n = sum(len(w["attempts"]) > 1 and w["temperature"] > 0 for w in res["windows"])
-            if best is None or n > best[0]:
+            n = recovered_windows(res, opts)
+            if n and (best is None or n > best[0]):
                 best = (n, opts, res, margins)
         if best:
             return best[1:]
