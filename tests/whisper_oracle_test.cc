@@ -6,10 +6,13 @@
 // to the printed 0.01 s, log-probs within 1e-3, and every greedy step's logits within the
 // project's rule (max |a - b| <= 1e-4 * max |ref|, or the case's stated logits_tolerance).
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
 
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -251,12 +254,12 @@ namespace wrun {
 namespace {
 
 // decoder_model.onnx and decoder_with_past_model.onnx repeat the decoder's weights: loaded with
-// share_weights_with, the second holds no copy of its own.
-TEST(WhisperSplit, DecoderWeightsHeldOnce) {
-  const std::string dir = kFixtures + "/en";
+// share_weights_with, the second holds no copy of its own (float16 files: once widened).
+void expect_decoder_weights_held_once(const std::string& dir, bool widen) {
   if (!testing::file_exists(dir + "/decoder_model.onnx")) GTEST_SKIP() << "fixtures missing";
-  auto first = Model::load(dir + "/decoder_model.onnx");
   ModelOptions o;
+  o.widen_fp16 = widen;
+  auto first = Model::load(dir + "/decoder_model.onnx", o);
   o.share_weights_with = first.get();
   auto second = Model::load(dir + "/decoder_with_past_model.onnx", o);
   std::set<const void*> mine;
@@ -267,11 +270,188 @@ TEST(WhisperSplit, DecoderWeightsHeldOnce) {
     if (v.constant && v.constant->nbytes >= 4096) {
       ++big;
       shared += mine.count(v.constant->data);
+      EXPECT_NE(v.constant->dtype, DType::kF16) << v.name;
     }
   EXPECT_GT(big, 3u);
   EXPECT_EQ(shared, big);
-  auto alone = Model::load(dir + "/decoder_with_past_model.onnx");
+  o.share_weights_with = nullptr;
+  auto alone = Model::load(dir + "/decoder_with_past_model.onnx", o);
   EXPECT_EQ(alone->weight_bytes(), second->weight_bytes());
+}
+
+TEST(WhisperSplit, DecoderWeightsHeldOnce) {
+  expect_decoder_weights_held_once(kFixtures + "/en", false);
+}
+
+TEST(WhisperSplit, WidenedFp16DecoderWeightsHeldOnce) {
+  expect_decoder_weights_held_once(kFixtures + "/en_fp16", true);
+}
+
+}  // namespace
+}  // namespace wrun
+
+namespace wrun {
+namespace {
+
+// Which model files `wrun transcribe` picks (--variant), on folders of links to the fixtures.
+struct CliResult {
+  int code;
+  std::string out, err;
+};
+
+CliResult transcribe_cli(const std::string& args) {
+  const std::string out = ::testing::TempDir() + "wrun_variant_out",
+                    err = ::testing::TempDir() + "wrun_variant_err";
+  const std::string cmd =
+      std::string(WRUN_BINARY_DIR) + "/wrun transcribe " + args + " >" + out + " 2>" + err;
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128, slurp(out), slurp(err)};
+}
+
+::testing::AssertionResult one_line_error(const CliResult& r, const std::vector<std::string>& has) {
+  if (r.code == 0 || r.code >= 128) return ::testing::AssertionFailure() << "exit " << r.code;
+  if (r.err.rfind("error: ", 0) != 0 || r.err.find('\n') != r.err.size() - 1)
+    return ::testing::AssertionFailure() << "not one error line: " << r.err;
+  for (const auto& h : has)
+    if (r.err.find(h) == std::string::npos)
+      return ::testing::AssertionFailure() << "does not mention '" << h << "': " << r.err;
+  return ::testing::AssertionSuccess();
+}
+
+// A temporary model folder: en's config and tokenizer files, plus the ONNX files given as
+// (name in the folder, fixture path).
+class VariantDir {
+ public:
+  explicit VariantDir(const std::vector<std::pair<std::string, std::string>>& models) {
+    std::string t = ::testing::TempDir() + "wrun_variant_XXXXXX";
+    path_ = mkdtemp(t.data());
+    for (const auto& e : std::filesystem::directory_iterator(kFixtures + "/en"))
+      if (e.path().extension() != ".onnx")
+        std::filesystem::create_symlink(e.path(), path_ + "/" + e.path().filename().string());
+    for (const auto& [name, target] : models)
+      std::filesystem::create_symlink(kFixtures + "/" + target, path_ + "/" + name);
+  }
+  ~VariantDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+const char* kFiles[] = {"encoder_model", "decoder_model", "decoder_with_past_model",
+                        "decoder_model_merged"};
+
+// The files of one fixture folder and variant, renamed to carry `suffix`.
+std::vector<std::pair<std::string, std::string>> files(const std::string& from,
+                                                       const std::string& variant,
+                                                       const std::string& suffix) {
+  std::vector<std::pair<std::string, std::string>> r;
+  for (const char* f : kFiles)
+    r.emplace_back(std::string(f) + suffix + ".onnx",
+                   from + "/" + f + (variant.empty() ? "" : "_" + variant) + ".onnx");
+  return r;
+}
+
+// The expected windows' tokens of a manifest case.
+nlohmann::json case_tokens(const std::string& name) {
+  const auto m = manifest();
+  for (const auto& c : m["cases"])
+    if (c["name"] == name) {
+      auto t = nlohmann::json::array();
+      for (const auto& w : c["expected"]["windows"]) t.push_back(w["tokens"]);
+      return t;
+    }
+  ADD_FAILURE() << "no case " << name;
+  return {};
+}
+
+nlohmann::json window_tokens(const CliResult& r) {
+  auto j = nlohmann::json::parse(r.out);
+  auto t = nlohmann::json::array();
+  for (const auto& w : j["windows"]) t.push_back(w["tokens"]);
+  return t;
+}
+
+class WhisperVariant : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!testing::file_exists(kFixtures + "/en/encoder_model_quantized.onnx"))
+      GTEST_SKIP() << "fixtures missing";
+    wav_ = quote(kFixtures + "/short_en.wav");
+  }
+  std::string wav_;
+};
+
+// Only _quantized files: the default takes them.
+TEST_F(WhisperVariant, DefaultIsTheOnlySuffixedVariant) {
+  VariantDir d(files("en", "quantized", "_quantized"));
+  CliResult r = transcribe_cli(quote(d.path()) + " " + wav_ + " --format json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["model"]["variant"], "quantized");
+  EXPECT_EQ(window_tokens(r), case_tokens("en_quantized_merged_ts_short"));
+}
+
+// transformers.js-style names: _fp16 files (float16 inside), picked by --variant fp16 next to
+// unsuffixed float32 files and _quantized ones, and widened at load.
+TEST_F(WhisperVariant, Fp16SuffixedFilesPickedAndWidened) {
+  auto all = files("en_fp16", "", "_fp16");
+  for (auto f : files("en", "", "")) all.push_back(f);
+  for (auto f : files("en", "quantized", "_quantized")) all.push_back(f);
+  VariantDir d(all);
+  for (const char* dec : {"split", "merged"}) {
+    CliResult r = transcribe_cli(quote(d.path()) + " " + wav_ +
+                                 " --format json --variant fp16 --decoder " + dec);
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["model"]["variant"], "fp16");
+    EXPECT_NE(j["model"]["encoder"].get<std::string>().find("encoder_model_fp16.onnx"),
+              std::string::npos);
+    EXPECT_EQ(window_tokens(r), case_tokens(std::string("en_fp16_") + dec + "_ts_short"));
+  }
+  // Unsuffixed files present: the default and fp32 take them.
+  for (const char* v : {"", " --variant fp32"}) {
+    CliResult r = transcribe_cli(quote(d.path()) + " " + wav_ + " --format json" + v);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["model"]["variant"], "");
+    EXPECT_EQ(window_tokens(r), case_tokens("en_merged_ts_short"));
+  }
+}
+
+TEST_F(WhisperVariant, SeveralVariantsAndNoChoiceIsAOneLineError) {
+  auto all = files("en_fp16", "", "_fp16");
+  for (auto f : files("en", "quantized", "_quantized")) all.push_back(f);
+  VariantDir d(all);
+  EXPECT_TRUE(one_line_error(transcribe_cli(quote(d.path()) + " " + wav_),
+                             {"fp16", "quantized", "--variant"}));
+  // Choosing one works.
+  EXPECT_EQ(transcribe_cli(quote(d.path()) + " " + wav_ + " --variant quantized").code, 0);
+}
+
+TEST_F(WhisperVariant, MissingVariantFileIsAOneLineError) {
+  {
+    VariantDir d(files("en", "quantized", "_quantized"));
+    EXPECT_TRUE(one_line_error(transcribe_cli(quote(d.path()) + " " + wav_ + " --variant int8"),
+                               {"encoder_model_int8.onnx", "quantized"}));
+    EXPECT_TRUE(one_line_error(transcribe_cli(quote(d.path()) + " " + wav_ + " --variant fp32"),
+                               {"encoder_model.onnx"}));
+  }
+  {
+    // Only the merged decoder of the variant: --decoder split names the file it lacks.
+    auto some = files("en", "quantized", "_quantized");
+    some.erase(some.begin() + 1, some.begin() + 3);
+    VariantDir d(some);
+    EXPECT_EQ(transcribe_cli(quote(d.path()) + " " + wav_ + " --variant quantized").code, 0);
+    EXPECT_TRUE(one_line_error(
+        transcribe_cli(quote(d.path()) + " " + wav_ + " --variant quantized --decoder split"),
+        {"decoder_model_quantized.onnx"}));
+  }
+  {
+    // An encoder without any decoder.
+    VariantDir d(std::vector<std::pair<std::string, std::string>>{
+        {"encoder_model_q4.onnx", "en/encoder_model_quantized.onnx"}});
+    EXPECT_TRUE(one_line_error(transcribe_cli(quote(d.path()) + " " + wav_ + " --variant q4"),
+                               {"decoder_model_merged_q4.onnx", "decoder_model_q4.onnx"}));
+  }
 }
 
 }  // namespace
