@@ -11,6 +11,10 @@ config, generation and tokenizer files, and decoded by the reference in whisper_
 rules of docs/decoding.md). Training is seeded but not bit-reproducible with torch on this CPU,
 so the trained weights are kept in OUT/weights_{en,multi}.npz and reused by later runs (which are
 then deterministic); --retrain trains afresh. Audio seeds whose decisions are near ties are skipped.
+
+The en model is also written as an fp16 export (OUT/en_fp16/, same file names) and as
+onnxruntime-style dynamically quantized files (OUT/en/*_quantized.onnx), with greedy cases
+against their own references (scripts/whisper_ref/variants.py).
 """
 import os
 
