@@ -299,11 +299,10 @@ struct CliResult {
   std::string out, err;
 };
 
-CliResult transcribe_cli(const std::string& args) {
+CliResult wrun_cli(const std::string& args) {
   const std::string out = ::testing::TempDir() + "wrun_variant_out",
                     err = ::testing::TempDir() + "wrun_variant_err";
-  const std::string cmd =
-      std::string(WRUN_BINARY_DIR) + "/wrun transcribe " + args + " >" + out + " 2>" + err;
+  const std::string cmd = std::string(WRUN_BINARY_DIR) + "/wrun " + args + " >" + out + " 2>" + err;
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : 128, slurp(out), slurp(err)};
 }
@@ -385,7 +384,7 @@ class WhisperVariant : public ::testing::Test {
 // Only _quantized files: the default takes them.
 TEST_F(WhisperVariant, DefaultIsTheOnlySuffixedVariant) {
   VariantDir d(files("en", "quantized", "_quantized"));
-  CliResult r = transcribe_cli(quote(d.path()) + " " + wav_ + " --format json");
+  CliResult r = wrun_cli("transcribe " + quote(d.path()) + " " + wav_ + " --format json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["model"]["variant"], "quantized");
   EXPECT_EQ(window_tokens(r), case_tokens("en_quantized_merged_ts_short"));
@@ -399,8 +398,8 @@ TEST_F(WhisperVariant, Fp16SuffixedFilesPickedAndWidened) {
   for (auto f : files("en", "quantized", "_quantized")) all.push_back(f);
   VariantDir d(all);
   for (const char* dec : {"split", "merged"}) {
-    CliResult r = transcribe_cli(quote(d.path()) + " " + wav_ +
-                                 " --format json --variant fp16 --decoder " + dec);
+    CliResult r = wrun_cli("transcribe " + quote(d.path()) + " " + wav_ +
+                           " --format json --variant fp16 --decoder " + dec);
     ASSERT_EQ(r.code, 0) << r.err;
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_EQ(j["model"]["variant"], "fp16");
@@ -410,7 +409,7 @@ TEST_F(WhisperVariant, Fp16SuffixedFilesPickedAndWidened) {
   }
   // Unsuffixed files present: the default and fp32 take them.
   for (const char* v : {"", " --variant fp32"}) {
-    CliResult r = transcribe_cli(quote(d.path()) + " " + wav_ + " --format json" + v);
+    CliResult r = wrun_cli("transcribe " + quote(d.path()) + " " + wav_ + " --format json" + v);
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(nlohmann::json::parse(r.out)["model"]["variant"], "");
     EXPECT_EQ(window_tokens(r), case_tokens("en_merged_ts_short"));
@@ -421,36 +420,86 @@ TEST_F(WhisperVariant, SeveralVariantsAndNoChoiceIsAOneLineError) {
   auto all = files("en_fp16", "", "_fp16");
   for (auto f : files("en", "quantized", "_quantized")) all.push_back(f);
   VariantDir d(all);
-  EXPECT_TRUE(one_line_error(transcribe_cli(quote(d.path()) + " " + wav_),
+  EXPECT_TRUE(one_line_error(wrun_cli("transcribe " + quote(d.path()) + " " + wav_),
                              {"fp16", "quantized", "--variant"}));
   // Choosing one works.
-  EXPECT_EQ(transcribe_cli(quote(d.path()) + " " + wav_ + " --variant quantized").code, 0);
+  EXPECT_EQ(wrun_cli("transcribe " + quote(d.path()) + " " + wav_ + " --variant quantized").code,
+            0);
+}
+
+// `wrun info` and `wrun run` show and run a float16 model as written, or widened with
+// --widen-fp16.
+TEST_F(WhisperVariant, InfoAndRunWidenFp16) {
+  const std::string enc = quote(kFixtures + "/en_fp16/encoder_model.onnx");
+  const std::string wrun = std::string(WRUN_BINARY_DIR) + "/wrun ";
+  const std::string out = ::testing::TempDir() + "wrun_widen_info.json";
+  ASSERT_EQ(std::system((wrun + "info " + enc + " --json >" + out).c_str()), 0);
+  EXPECT_EQ(nlohmann::json::parse(slurp(out))["inputs"][0]["dtype"], "float16");
+  ASSERT_EQ(std::system((wrun + "info " + enc + " --json --widen-fp16 >" + out).c_str()), 0);
+  auto j = nlohmann::json::parse(slurp(out));
+  EXPECT_EQ(j["inputs"][0]["dtype"], "float32");
+  EXPECT_EQ(j["outputs"][0]["dtype"], "float32");
+
+  // The first window of the short WAV's log-mel, as float32.
+  NpyArray mel = read_npy(kFixtures + "/short_en_mel.npy");
+  ASSERT_EQ(mel.shape.rank, 2);
+  const int64_t mels = mel.shape.d[0], frames = mel.shape.d[1], window = 300;
+  std::vector<float> feats(static_cast<size_t>(mels * window));
+  const float* src = reinterpret_cast<const float*>(mel.data.data());
+  for (int64_t m = 0; m < mels; ++m)
+    for (int64_t t = 0; t < window; ++t) feats[m * window + t] = src[m * frames + t];
+  const std::string in = ::testing::TempDir() + "wrun_widen_features.npy";
+  write_npy(in, make_view(feats.data(), DType::kF32, Shape{1, mels, window}));
+  const std::string dir = ::testing::TempDir() + "wrun_widen_run";
+  const std::string run =
+      "run " + enc + " --input input_features=" + quote(in) + " --output-dir " + quote(dir);
+  EXPECT_TRUE(one_line_error(wrun_cli(run), {"float16"}));
+  const CliResult widened = wrun_cli(run + " --widen-fp16");
+  ASSERT_EQ(widened.code, 0) << widened.err;
+  NpyArray got = read_npy(dir + "/last_hidden_state.npy");
+  EXPECT_EQ(got.dtype, DType::kF32);
+  // Close to the float32 encoder's output (float16 weights differ from it by ~1e-3).
+  NpyArray ref = read_npy(kFixtures + "/short_en_encoder.npy");
+  ASSERT_EQ(got.shape, ref.shape);
+  const float *g = reinterpret_cast<const float*>(got.data.data()),
+              *r = reinterpret_cast<const float*>(ref.data.data());
+  double worst = 0, peak = 0;
+  for (int64_t i = 0; i < ref.shape.numel(); ++i) {
+    worst = std::max(worst, std::fabs(double(g[i]) - r[i]));
+    peak = std::max(peak, std::fabs(double(r[i])));
+  }
+  EXPECT_LT(worst, 1e-2 * peak);
+  EXPECT_GT(worst, 0.0);  // but not the float32 model
 }
 
 TEST_F(WhisperVariant, MissingVariantFileIsAOneLineError) {
   {
     VariantDir d(files("en", "quantized", "_quantized"));
-    EXPECT_TRUE(one_line_error(transcribe_cli(quote(d.path()) + " " + wav_ + " --variant int8"),
-                               {"encoder_model_int8.onnx", "quantized"}));
-    EXPECT_TRUE(one_line_error(transcribe_cli(quote(d.path()) + " " + wav_ + " --variant fp32"),
-                               {"encoder_model.onnx"}));
+    EXPECT_TRUE(
+        one_line_error(wrun_cli("transcribe " + quote(d.path()) + " " + wav_ + " --variant int8"),
+                       {"encoder_model_int8.onnx", "quantized"}));
+    EXPECT_TRUE(
+        one_line_error(wrun_cli("transcribe " + quote(d.path()) + " " + wav_ + " --variant fp32"),
+                       {"encoder_model.onnx"}));
   }
   {
     // Only the merged decoder of the variant: --decoder split names the file it lacks.
     auto some = files("en", "quantized", "_quantized");
     some.erase(some.begin() + 1, some.begin() + 3);
     VariantDir d(some);
-    EXPECT_EQ(transcribe_cli(quote(d.path()) + " " + wav_ + " --variant quantized").code, 0);
-    EXPECT_TRUE(one_line_error(
-        transcribe_cli(quote(d.path()) + " " + wav_ + " --variant quantized --decoder split"),
-        {"decoder_model_quantized.onnx"}));
+    EXPECT_EQ(wrun_cli("transcribe " + quote(d.path()) + " " + wav_ + " --variant quantized").code,
+              0);
+    EXPECT_TRUE(one_line_error(wrun_cli("transcribe " + quote(d.path()) + " " + wav_ +
+                                        " --variant quantized --decoder split"),
+                               {"decoder_model_quantized.onnx"}));
   }
   {
     // An encoder without any decoder.
     VariantDir d(std::vector<std::pair<std::string, std::string>>{
         {"encoder_model_q4.onnx", "en/encoder_model_quantized.onnx"}});
-    EXPECT_TRUE(one_line_error(transcribe_cli(quote(d.path()) + " " + wav_ + " --variant q4"),
-                               {"decoder_model_merged_q4.onnx", "decoder_model_q4.onnx"}));
+    EXPECT_TRUE(
+        one_line_error(wrun_cli("transcribe " + quote(d.path()) + " " + wav_ + " --variant q4"),
+                       {"decoder_model_merged_q4.onnx", "decoder_model_q4.onnx"}));
   }
 }
 
