@@ -113,6 +113,9 @@ bool variant_of(const std::string& file, std::string* variant) {
     }
     if (stem.size() > n + 1 && stem[n] == '_') {
       *variant = stem.substr(n + 1);
+      // Names are quoted in one-line errors: skip names with control characters.
+      for (unsigned char ch : *variant)
+        if (ch < 0x20 || ch == 0x7f) return false;
       return true;
     }
   }
@@ -162,8 +165,8 @@ WhisperConfig load_whisper_config(const std::string& dir, Tokenizer* tok_out,
     // The unsuffixed files; a folder naming its float32 files *_fp32.onnx works too.
     c.variant = !has("") && has("fp32") ? "fp32" : "";
   } else {
-    for (char ch : variant)
-      if (ch == '/' || ch == '\0') fail("--variant '", variant, "' is not a file-name suffix");
+    for (unsigned char ch : variant)
+      if (ch == '/' || ch < 0x20 || ch == 0x7f) fail("--variant: not a file-name suffix");
     c.variant = variant;
   }
   const std::string asked = variant == "auto" ? "" : " (--variant " + variant + ")";
