@@ -142,6 +142,9 @@ WRUN_API void wrun_model_options_destroy(wrun_model_options* opts); /* NULL is i
 WRUN_API wrun_status wrun_model_options_set_optimize(wrun_model_options* opts, int enable);
 /* Refuse model files larger than this many bytes; 0 (default) means no limit. */
 WRUN_API wrun_status wrun_model_options_set_max_bytes(wrun_model_options* opts, size_t bytes);
+/* Run a float16 model as float32: its float16 weights, constants, inputs and outputs become
+   float32 at load, so callers bind and read float32. No effect on other models; default off. */
+WRUN_API wrun_status wrun_model_options_set_widen_fp16(wrun_model_options* opts, int enable);
 
 /* ---- Models ---- */
 

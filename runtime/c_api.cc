@@ -198,6 +198,14 @@ wrun_status wrun_model_options_set_max_bytes(wrun_model_options* opts, size_t by
   });
 }
 
+wrun_status wrun_model_options_set_widen_fp16(wrun_model_options* opts, int enable) {
+  return guard(WRUN_ERR_INTERNAL, [&] {
+    WRUN_REQUIRE(opts, "opts");
+    opts->o.widen_fp16 = enable != 0;
+    return WRUN_OK;
+  });
+}
+
 // ---- Models ----
 
 static wrun_model* make_model(std::shared_ptr<const wrun::Model> m) {

@@ -14,6 +14,7 @@
 #include "graph/mapped_file.h"
 #include "graph/onnx_loader.h"
 #include "graph/passes.h"
+#include "graph/widen_fp16.h"
 #include "ops/registry.h"
 #include "runtime/executor.h"
 #include "runtime/optimize.h"
@@ -62,6 +63,8 @@ static size_t share_weights(graph::Model& ir, const graph::Model& other) {
 
 static std::shared_ptr<const Model> finish_load(std::shared_ptr<graph::Model> ir,
                                                 const ModelOptions& o) {
+  // Widened first, so that the widened weights of two files are shared like any others.
+  if (o.widen_fp16) graph::widen_fp16(*ir);
   if (o.share_weights_with) share_weights(*ir, o.share_weights_with->ir());
   if (o.optimize)
     runtime::optimize(*ir);

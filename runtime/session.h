@@ -24,6 +24,9 @@ struct ModelOptions {
   // the duplicate's pages are released: e.g. decoder_model and decoder_with_past_model hold
   // the same decoder weights in two files.
   const Model* share_weights_with = nullptr;
+  // float16 models run as float32: float16 weights, constants and types become float32 at load
+  // (graph/widen_fp16.h), so callers feed and read float32. A no-op for models without float16.
+  bool widen_fp16 = false;
 };
 
 struct ValueInfo {

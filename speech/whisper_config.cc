@@ -2,8 +2,13 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <string_view>
 
 #include "graph/error.h"
 
@@ -67,44 +72,124 @@ int int_from(const char* key, std::initializer_list<const JsonFile*> files) {
 
 }  // namespace
 
+std::string WhisperConfig::file_name(const std::string& base) const {
+  return base + (variant.empty() ? "" : "_" + variant) + ".onnx";
+}
+
 void WhisperConfig::choose_decoder(const std::string& which) {
   if (which == "auto") {
     use_merged = !decoder_merged.empty();
   } else if (which == "merged") {
-    if (decoder_merged.empty()) fail("'", dir, "' has no decoder_model_merged.onnx");
+    if (decoder_merged.empty()) fail("'", dir, "' has no ", file_name("decoder_model_merged"));
     use_merged = true;
   } else if (which == "split") {
-    if (decoder.empty() || decoder_with_past.empty())
-      fail("'", dir, "' lacks decoder_model.onnx or decoder_with_past_model.onnx");
+    for (const char* base : {"decoder_model", "decoder_with_past_model"})
+      if (!exists(dir + "/" + file_name(base))) fail("'", dir, "' has no ", file_name(base));
     use_merged = false;
   } else {
     fail("--decoder must be split, merged or auto, got '", which, "'");
   }
 }
 
-WhisperConfig load_whisper_config(const std::string& dir, Tokenizer* tok_out) {
+namespace {
+
+// Whisper's ONNX files by base name; decoder_model_merged before decoder_model, which is its
+// prefix.
+constexpr const char* kBases[] = {"decoder_model_merged", "decoder_with_past_model",
+                                  "encoder_model", "decoder_model"};
+
+// The variant of a Whisper ONNX file name ("" unsuffixed), or false if it is not one.
+bool variant_of(const std::string& file, std::string* variant) {
+  constexpr std::string_view ext = ".onnx";
+  if (file.size() <= ext.size() || file.compare(file.size() - ext.size(), ext.size(), ext) != 0)
+    return false;
+  const std::string stem = file.substr(0, file.size() - ext.size());
+  for (const char* base : kBases) {
+    const size_t n = std::strlen(base);
+    if (stem.compare(0, n, base) != 0) continue;
+    if (stem.size() == n) {
+      variant->clear();
+      return true;
+    }
+    if (stem.size() > n + 1 && stem[n] == '_') {
+      *variant = stem.substr(n + 1);
+      // Names are quoted in one-line errors: skip names with control characters.
+      for (unsigned char ch : *variant)
+        if (ch < 0x20 || ch == 0x7f) return false;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string variant_list(const std::vector<std::string>& vs) {
+  std::string r;
+  for (const auto& v : vs) r += (r.empty() ? "" : ", ") + (v.empty() ? "(unsuffixed)" : v);
+  return r;
+}
+
+}  // namespace
+
+std::vector<std::string> whisper_variants(const std::string& dir) {
+  std::set<std::string> found;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    std::string v;
+    if (e.is_regular_file(ec) && variant_of(e.path().filename().string(), &v)) found.insert(v);
+  }
+  return {found.begin(), found.end()};
+}
+
+WhisperConfig load_whisper_config(const std::string& dir, Tokenizer* tok_out,
+                                  const std::string& variant) {
   WhisperConfig c;
   c.dir = dir;
   struct stat st;
   if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     fail("'", dir, "' is not a folder (expected a Whisper export folder)");
 
-  // ONNX files (the un-quantized names first, then Optimum's _quantized variants).
-  auto pick = [&](std::initializer_list<const char*> names) -> std::string {
-    for (const char* n : names)
-      if (exists(dir + "/" + n)) return dir + "/" + n;
-    return "";
+  // Which files: the variant asked for, or the one the folder makes obvious.
+  const std::vector<std::string> found = whisper_variants(dir);
+  auto has = [&](const std::string& v) {
+    return std::find(found.begin(), found.end(), v) != found.end();
   };
-  c.encoder = pick({"encoder_model.onnx", "encoder_model_quantized.onnx"});
-  c.decoder_merged = pick({"decoder_model_merged.onnx", "decoder_model_merged_quantized.onnx"});
-  c.decoder = pick({"decoder_model.onnx", "decoder_model_quantized.onnx"});
-  c.decoder_with_past =
-      pick({"decoder_with_past_model.onnx", "decoder_with_past_model_quantized.onnx"});
-  if (c.encoder.empty()) fail("'", dir, "' has no encoder_model.onnx: not a Whisper export folder");
-  if (c.decoder_merged.empty() && (c.decoder.empty() || c.decoder_with_past.empty()))
-    fail("'", dir,
-         "' has neither decoder_model_merged.onnx nor decoder_model.onnx with "
-         "decoder_with_past_model.onnx");
+  if (variant == "auto") {
+    if (found.empty() || has(""))
+      c.variant = "";
+    else if (found.size() == 1)
+      c.variant = found[0];
+    else
+      fail("'", dir, "' holds the Whisper file variants ", variant_list(found),
+           " and no unsuffixed encoder_model.onnx: choose one with --variant");
+  } else if (variant == "fp32" || variant.empty()) {
+    // The unsuffixed files; a folder naming its float32 files *_fp32.onnx works too.
+    c.variant = !has("") && has("fp32") ? "fp32" : "";
+  } else {
+    for (unsigned char ch : variant)
+      if (ch == '/' || ch < 0x20 || ch == 0x7f) fail("--variant: not a file-name suffix");
+    c.variant = variant;
+  }
+  const std::string asked = variant == "auto" ? "" : " (--variant " + variant + ")";
+  auto path_of = [&](const char* base) {
+    const std::string p = dir + "/" + c.file_name(base);
+    return exists(p) ? p : std::string();
+  };
+  c.encoder = path_of("encoder_model");
+  c.decoder_merged = path_of("decoder_model_merged");
+  c.decoder = path_of("decoder_model");
+  c.decoder_with_past = path_of("decoder_with_past_model");
+  if (c.encoder.empty()) {
+    std::string others;
+    if (!found.empty()) others = "; the folder holds the variants " + variant_list(found);
+    fail("'", dir, "/", c.file_name("encoder_model"), "' is missing", asked,
+         found.empty() ? ": not a Whisper export folder" : others);
+  }
+  if (c.decoder_merged.empty() && (c.decoder.empty() || c.decoder_with_past.empty())) {
+    const std::string missing =
+        c.decoder.empty() ? c.file_name("decoder_model") : c.file_name("decoder_with_past_model");
+    fail("'", dir, "' has no ", c.file_name("decoder_model_merged"), " and no ", missing, asked,
+         ": one of decoder_model_merged or decoder_model with decoder_with_past_model is needed");
+  }
   c.use_merged = !c.decoder_merged.empty();
 
   *tok_out = Tokenizer::load(dir);

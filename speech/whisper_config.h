@@ -11,12 +11,19 @@ namespace wrun::speech {
 
 struct WhisperConfig {
   std::string dir;
-  // ONNX files: encoder, and either decoder + decoder_with_past, or the merged decoder.
+  // The file variant: "" for encoder_model.onnx etc., NAME for encoder_model_NAME.onnx etc.
+  // (Optimum's "quantized"; transformers.js' "fp16", "int8", "uint8", "q4", ...). Whether a
+  // model is float16 is seen from its dtypes, not its name (the loader widens it to float32).
+  std::string variant;
+  // ONNX files (full paths; empty when absent): encoder, and either decoder + decoder_with_past,
+  // or the merged decoder.
   std::string encoder, decoder, decoder_with_past, decoder_merged;
   bool use_merged = false;  // the merged decoder when the folder has it, unless chosen otherwise
   bool merged() const { return use_merged; }
   // "split", "merged" or "auto"; fails naming the missing file.
   void choose_decoder(const std::string& which);
+  // File name of a model of this variant: file_name("encoder_model") = "encoder_model_NAME.onnx".
+  std::string file_name(const std::string& base) const;
 
   // Front end (preprocessor_config.json).
   int sample_rate = 16000, n_fft = 400, hop_length = 160, n_mels = 80;
@@ -44,7 +51,12 @@ struct WhisperConfig {
 };
 
 // Reads the folder and its tokenizer (into *tok); errors name the file and the key that is
-// missing or inconsistent.
-WhisperConfig load_whisper_config(const std::string& dir, Tokenizer* tok);
+// missing or inconsistent. `variant` picks the ONNX files: "fp32" (or "") the unsuffixed ones,
+// NAME the files ending in _NAME.onnx; "auto" takes the unsuffixed files if present, else the
+// one suffixed variant the folder holds, and fails listing them if it holds several.
+WhisperConfig load_whisper_config(const std::string& dir, Tokenizer* tok,
+                                  const std::string& variant = "auto");
+// The variants of Whisper ONNX files in a folder ("" for the unsuffixed files), sorted.
+std::vector<std::string> whisper_variants(const std::string& dir);
 
 }  // namespace wrun::speech

@@ -36,7 +36,11 @@ WhisperModel::WhisperModel(const WhisperConfig& cfg, const WhisperRunOptions& op
   base.threads = opts.threads;
   base.force_reference = opts.force_reference;
 
-  encoder_ = Model::load(cfg.encoder);
+  // float16 exports (found by their dtypes, whatever the file names) run as float32: the speech
+  // code feeds float32 features and caches and reads float32 logits either way.
+  ModelOptions mo;
+  mo.widen_fp16 = true;
+  encoder_ = Model::load(cfg.encoder, mo);
   if (!has_input(*encoder_, "input_features"))
     fail("'", cfg.encoder, "' has no input 'input_features': not a Whisper encoder");
   SessionOptions eo = base;
@@ -46,7 +50,7 @@ WhisperModel::WhisperModel(const WhisperConfig& cfg, const WhisperRunOptions& op
   if (cfg.merged()) {
     // One load; two specialisations of its If on use_cache_branch, sharing the weights. The
     // with-past one then holds Concat(past, new) at top level, so its caches grow in place.
-    auto merged = Model::load(cfg.decoder_merged);
+    auto merged = Model::load(cfg.decoder_merged, mo);
     if (!has_input(*merged, "use_cache_branch"))
       fail("'", cfg.decoder_merged, "' has no input 'use_cache_branch'");
     auto flag = [](bool on) {
@@ -56,9 +60,9 @@ WhisperModel::WhisperModel(const WhisperConfig& cfg, const WhisperRunOptions& op
     decoder_ = merged->specialize({{"use_cache_branch", flag(false)}});
     with_past_ = merged->specialize({{"use_cache_branch", flag(true)}});
   } else {
-    decoder_ = Model::load(cfg.decoder);
+    decoder_ = Model::load(cfg.decoder, mo);
     // The two files hold the same decoder weights: keep one copy.
-    ModelOptions share;
+    ModelOptions share = mo;
     share.share_weights_with = decoder_.get();
     with_past_ = Model::load(cfg.decoder_with_past, share);
   }

@@ -361,6 +361,7 @@ static int test_tiny(const char* tmpdir) {
     fclose(f);
     CHECK_STATUS(wrun_model_options_create(&mo), WRUN_OK);
     CHECK_STATUS(wrun_model_options_set_optimize(mo, 0), WRUN_OK);
+    CHECK_STATUS(wrun_model_options_set_widen_fp16(mo, 1), WRUN_OK); /* float32: no effect */
     CHECK_STATUS(wrun_model_load(path, mo, &from_file), WRUN_OK);
     wrun_model_options_destroy(mo);
     remove(path);

@@ -13,13 +13,14 @@ namespace wrun::tools {
 namespace {
 
 const char* kHelp =
-    "usage: wrun info MODEL.onnx [--shape NAME=d0,d1,...]... [--json]\n"
+    "usage: wrun info MODEL.onnx [--shape NAME=d0,d1,...]... [--json] [--widen-fp16]\n"
     "\n"
     "Prints the producer, opsets, inputs and outputs with dtypes and shapes, an op histogram and\n"
     "every op wrun does not support. When every input shape is known (declared, or given with\n"
     "--shape), also plans memory and prints the arena size against its lower bound.\n"
     "  --shape NAME=d0,d1,...  shape of input NAME (repeatable)\n"
-    "  --json                  print one JSON object\n";
+    "  --json                  print one JSON object\n"
+    "  --widen-fp16            describe a float16 model as it runs widened to float32\n";
 
 void histogram(const graph::Graph& g, std::map<std::string, int>& h) {
   for (const auto& n : g.nodes) {
@@ -46,7 +47,7 @@ nlohmann::json shape_json(const graph::Model& m, const SymShape& s) {
 }  // namespace
 
 int cmd_info(int argc, char** argv) {
-  Args a = parse_args(argc, argv, {"--shape"}, {"--json", "--help", "-h"});
+  Args a = parse_args(argc, argv, {"--shape"}, {"--json", "--widen-fp16", "--help", "-h"});
   if (a.flag("--help") || a.flag("-h")) {
     std::fputs(kHelp, stdout);
     return 0;
@@ -59,6 +60,7 @@ int cmd_info(int argc, char** argv) {
   // The file as written (for the histogram), then the optimized model (for planning).
   ModelOptions raw_opts;
   raw_opts.optimize = false;
+  raw_opts.widen_fp16 = a.flag("--widen-fp16");
   auto raw = Model::load(path, raw_opts);
   const graph::Model& ir = raw->ir();
   for (const auto& [name, s] : shapes) {
@@ -94,7 +96,9 @@ int cmd_info(int argc, char** argv) {
   std::string plan_error;
   if (unsupported.empty()) {
     try {
-      auto model = Model::load(path);
+      ModelOptions mo;
+      mo.widen_fp16 = raw_opts.widen_fp16;
+      auto model = Model::load(path, mo);
       Session session(model);
       session.plan_for(shapes);
       const auto& st = session.stats();

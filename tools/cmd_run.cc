@@ -24,6 +24,7 @@ const char* kHelp =
     "  --reference             force the reference kernel for every op\n"
     "  --max-memory SIZE       refuse plans above SIZE bytes (K/M/G suffixes; default: RAM)\n"
     "  --dim NAME=N            upper bound of symbolic dim NAME for planning (repeatable)\n"
+    "  --widen-fp16            run a float16 model as float32 (float32 inputs and outputs)\n"
     "  --verbose               print timings and the plan to stderr\n";
 
 std::string file_name_for(const std::string& output) {
@@ -38,7 +39,7 @@ std::string file_name_for(const std::string& output) {
 
 int cmd_run(int argc, char** argv) {
   Args a = parse_args(argc, argv, {"--input", "--output-dir", "--threads", "--max-memory", "--dim"},
-                      {"--reference", "--verbose", "--help", "-h"});
+                      {"--reference", "--verbose", "--widen-fp16", "--help", "-h"});
   if (a.flag("--help") || a.flag("-h")) {
     std::fputs(kHelp, stdout);
     return 0;
@@ -64,6 +65,7 @@ int cmd_run(int argc, char** argv) {
   auto t0 = clock::now();
   ModelOptions mo;
   if (so.max_memory) mo.max_bytes = so.max_memory;
+  mo.widen_fp16 = a.flag("--widen-fp16");
   auto model = Model::load(a.positional[0], mo);
   auto t1 = clock::now();
   Session session(model, so);

@@ -20,7 +20,8 @@ const char* kHelp =
     "Transcribes AUDIO (WAV, FLAC, OGG/Vorbis, MP3) with the Whisper export in MODEL_DIR\n"
     "(Hugging Face Optimum layout: encoder_model.onnx and decoder_model.onnx +\n"
     "decoder_with_past_model.onnx, or decoder_model_merged.onnx, with their config and\n"
-    "tokenizer files). Decoding follows docs/decoding.md.\n"
+    "tokenizer files). float16 models run widened to float32. Decoding follows\n"
+    "docs/decoding.md.\n"
     "  --format text|json|srt|vtt        output format (default text)\n"
     "  --language CODE                   multilingual models: skip language detection\n"
     "  --task transcribe|translate       multilingual models (default transcribe)\n"
@@ -31,6 +32,12 @@ const char* kHelp =
     "  --logprob-threshold X             fallback when avg log-prob < X (default -1.0)\n"
     "  --compression-ratio-threshold X   fallback when compression ratio > X (default 2.4)\n"
     "  --decoder split|merged|auto       which decoder files to use (default auto)\n"
+    "  --variant fp32|fp16|quantized|NAME  which model files: fp32 the unsuffixed\n"
+    "                                    encoder_model.onnx etc., NAME the files\n"
+    "                                    encoder_model_NAME.onnx etc. (Optimum writes\n"
+    "                                    _quantized, transformers.js _fp16, _int8, _q4...);\n"
+    "                                    default: the unsuffixed files if present, else\n"
+    "                                    the folder's only suffixed variant\n"
     "  --threads N                       worker threads (default 1)\n"
     "  --reference                       force the reference kernel for every op\n"
     "  -o FILE                           write the output to FILE instead of stdout\n";
@@ -56,7 +63,8 @@ std::string trim(const std::string& s) {
   return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
 }
 
-std::string render(const speech::Transcript& t, const std::string& format) {
+std::string render(const speech::Transcript& t, const speech::WhisperConfig& cfg,
+                   const std::string& format) {
   if (format == "text") return trim(t.text) + "\n";
   if (format == "srt" || format == "vtt") {
     std::string out = format == "vtt" ? "WEBVTT\n\n" : "";
@@ -73,6 +81,11 @@ std::string render(const speech::Transcript& t, const std::string& format) {
   if (!t.language_probs.empty()) j["language_probs"] = t.language_probs;
   j["text"] = t.text;
   j["audio_seconds"] = t.audio_seconds;
+  // variant: the file-name suffix, "" for the unsuffixed files.
+  j["model"] = {{"variant", cfg.variant},
+                {"encoder", cfg.encoder},
+                {"decoder", cfg.merged() ? cfg.decoder_merged : cfg.decoder},
+                {"decoder_with_past", cfg.merged() ? cfg.decoder_merged : cfg.decoder_with_past}};
   j["segments"] = nlohmann::json::array();
   for (const auto& s : t.segments)
     j["segments"].push_back({{"start", s.start},
@@ -104,7 +117,7 @@ int cmd_transcribe(int argc, char** argv) {
   Args a =
       parse_args(argc, argv,
                  {"--format", "--language", "--task", "--beam", "--seed", "--logprob-threshold",
-                  "--compression-ratio-threshold", "--decoder", "--threads", "-o"},
+                  "--compression-ratio-threshold", "--decoder", "--variant", "--threads", "-o"},
                  {"--no-timestamps", "--temperature-fallback", "--reference", "--help", "-h"});
   if (a.flag("--help") || a.flag("-h")) {
     std::fputs(kHelp, stdout);
@@ -140,7 +153,10 @@ int cmd_transcribe(int argc, char** argv) {
   // The audio first: a bad file is reported before the (slower) model load.
   auto samples = speech::load_audio(a.positional[1], 16000);
   speech::Tokenizer tok;
-  auto cfg = speech::load_whisper_config(dir, &tok);
+  const std::string variant = a.get("--variant", "auto");
+  if (variant.empty())
+    fail("--variant needs a name: fp32, fp16, quantized or the suffix of the model files");
+  auto cfg = speech::load_whisper_config(dir, &tok, variant);
   cfg.choose_decoder(a.get("--decoder", "auto"));
   speech::WhisperModel model(cfg, ro);
   const bool long_audio = double(samples.size()) > double(cfg.n_samples());
@@ -152,7 +168,7 @@ int cmd_transcribe(int argc, char** argv) {
   };
   auto t = speech::transcribe(model, tok, samples, o, progress);
   if (long_audio && tty) std::fprintf(stderr, "\n");
-  const std::string out = render(t, format);
+  const std::string out = render(t, cfg, format);
   if (a.flag("-o")) {
     FILE* f = std::fopen(a.get("-o").c_str(), "wb");
     if (!f) fail("cannot write '", a.get("-o"), "'");

@@ -21,6 +21,7 @@ const char* kUsage =
     "  info MODEL.onnx   describe a model: inputs, outputs, ops, planned memory\n"
     "  run MODEL.onnx    run a model on .npy inputs, write .npy outputs\n"
     "  transcribe DIR AUDIO  speech to text with a Whisper export or CTC model folder\n"
+    "                    (Whisper fp32, fp16 or quantized: --variant fp32|fp16|quantized|NAME)\n"
     "  eval DIR MANIFEST     word/character error rates and real-time factor\n"
     "  mel AUDIO         write the first window's log-mel as .npy\n"
     "\n"

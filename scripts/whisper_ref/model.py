@@ -38,6 +38,14 @@ class Dims:
         return self.d_model // self.heads
 
 
+def gelu(x, sqrt2=None):
+    """F.gelu, or with the constant sqrt(2) given (an fp16 graph holds it rounded to 1.4140625):
+    then in the order of the exported graph, Div -> Erf -> Add 1 -> Mul x -> Mul 0.5."""
+    if sqrt2 is None:
+        return F.gelu(x)
+    return x * (torch.erf(x / sqrt2) + 1.0) * 0.5
+
+
 def sinusoids(length, channels, max_timescale=10000):
     """Whisper's encoder position table [length, channels]: sin half then cos half."""
     inc = np.log(max_timescale) / (channels // 2 - 1)
@@ -82,12 +90,13 @@ class WhisperEncoderLayer(nn.Module):
         self.fc1 = nn.Linear(d, dims.ffn)
         self.fc2 = nn.Linear(dims.ffn, d)
         self.final_layer_norm = nn.LayerNorm(d)
+        self.gelu_sqrt2 = None  # see gelu()
 
     def forward(self, x):
         h = self.self_attn_layer_norm(x)
         k, v = self.self_attn.kv(h)
         x = x + self.self_attn.attend(h, k, v)
-        return x + self.fc2(F.gelu(self.fc1(self.final_layer_norm(x))))
+        return x + self.fc2(gelu(self.fc1(self.final_layer_norm(x)), self.gelu_sqrt2))
 
 
 class WhisperEncoder(nn.Module):
@@ -101,10 +110,11 @@ class WhisperEncoder(nn.Module):
         self.embed_positions.requires_grad_(False)
         self.layers = nn.ModuleList([WhisperEncoderLayer(dims) for _ in range(dims.encoder_layers)])
         self.layer_norm = nn.LayerNorm(d)
+        self.gelu_sqrt2 = None  # see gelu()
 
     def forward(self, input_features):
-        x = F.gelu(self.conv1(input_features))
-        x = F.gelu(self.conv2(x)).permute(0, 2, 1)
+        x = gelu(self.conv1(input_features), self.gelu_sqrt2)
+        x = gelu(self.conv2(x), self.gelu_sqrt2).permute(0, 2, 1)
         x = x + self.embed_positions.weight
         for layer in self.layers:
             x = layer(x)
@@ -122,6 +132,7 @@ class WhisperDecoderLayer(nn.Module):
         self.fc1 = nn.Linear(d, dims.ffn)
         self.fc2 = nn.Linear(dims.ffn, d)
         self.final_layer_norm = nn.LayerNorm(d)
+        self.gelu_sqrt2 = None  # see gelu()
 
     def forward(self, x, mask, past_self, cross_kv):
         """past_self: (k, v) [b,h,past,hd] or None; cross_kv: (k, v). Returns x and new self k/v."""
@@ -133,7 +144,7 @@ class WhisperDecoderLayer(nn.Module):
         x = x + self.self_attn.attend(h, k, v, mask)
         h = self.encoder_attn_layer_norm(x)
         x = x + self.encoder_attn.attend(h, cross_kv[0], cross_kv[1])
-        x = x + self.fc2(F.gelu(self.fc1(self.final_layer_norm(x))))
+        x = x + self.fc2(gelu(self.fc1(self.final_layer_norm(x)), self.gelu_sqrt2))
         return x, (k, v)
 
 
