@@ -9,7 +9,7 @@ namespace {
 class WhisperRecognizer final : public Recognizer {
  public:
   WhisperRecognizer(const std::string& dir, const RecognizerOptions& o)
-      : cfg_(load_whisper_config(dir, &tok_)), opts_(o.decode) {
+      : cfg_(load_whisper_config(dir, &tok_, o.variant)), opts_(o.decode) {
     cfg_.choose_decoder(o.decoder);
     WhisperRunOptions ro;
     ro.threads = o.threads;
@@ -19,6 +19,14 @@ class WhisperRecognizer final : public Recognizer {
   std::string kind() const override { return "whisper"; }
   int sample_rate() const override { return 16000; }
   size_t window_samples() const override { return static_cast<size_t>(cfg_.n_samples()); }
+  std::vector<std::pair<std::string, std::string>> describe() const override {
+    // variant: the file-name suffix, "" for the unsuffixed files.
+    return {{"kind", "whisper"},
+            {"variant", cfg_.variant},
+            {"encoder", cfg_.encoder},
+            {"decoder", cfg_.merged() ? cfg_.decoder_merged : cfg_.decoder},
+            {"decoder_with_past", cfg_.merged() ? cfg_.decoder_merged : cfg_.decoder_with_past}};
+  }
   Transcript transcribe(const std::vector<float>& samples,
                         const std::function<void(double, double)>& progress) override {
     return speech::transcribe(*model_, tok_, samples, opts_, progress);
@@ -38,6 +46,9 @@ class CtcRecognizer final : public Recognizer {
   std::string kind() const override { return "ctc"; }
   int sample_rate() const override { return model_.config().features.sample_rate; }
   size_t window_samples() const override { return 0; }
+  std::vector<std::pair<std::string, std::string>> describe() const override {
+    return {{"kind", "ctc"}, {"model", model_.config().model_path}};
+  }
   Transcript transcribe(const std::vector<float>& samples,
                         const std::function<void(double, double)>&) override {
     return model_.transcribe(samples);

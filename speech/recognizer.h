@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "speech/whisper_decode.h"
@@ -13,6 +14,7 @@ namespace wrun::speech {
 struct RecognizerOptions {
   DecodeOptions decode;          // Whisper decoding (CTC models decode greedily)
   std::string decoder = "auto";  // Whisper: split | merged | auto
+  std::string variant = "auto";  // Whisper: fp32 | fp16 | quantized | NAME | auto
   int threads = 1;
   bool force_reference = false;
 };
@@ -27,6 +29,8 @@ class Recognizer {
                                 const std::function<void(double, double)>& progress = {}) = 0;
   // Samples of one decoding window (longer input is decoded window by window); 0: no windows.
   virtual size_t window_samples() const = 0;
+  // What was loaded, as (key, value) pairs: kind, variant, files.
+  virtual std::vector<std::pair<std::string, std::string>> describe() const = 0;
 };
 
 std::unique_ptr<Recognizer> open_recognizer(const std::string& dir, const RecognizerOptions& o);

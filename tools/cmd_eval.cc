@@ -33,6 +33,7 @@ const char* kHelp =
     "  --beam N            Whisper: beam search with N beams (default 1: greedy)\n"
     "  --no-timestamps     Whisper: decode without timestamp tokens\n"
     "  --decoder split|merged|auto   Whisper: which decoder files (default auto)\n"
+    "  --variant fp32|fp16|quantized|NAME  Whisper: which model files (see transcribe --help)\n"
     "  --reference         force the reference kernel for every op\n";
 
 struct Utterance {
@@ -75,7 +76,8 @@ std::string tsv_field(std::string s) {
 }  // namespace
 
 int cmd_eval(int argc, char** argv) {
-  Args a = parse_args(argc, argv, {"--details", "--limit", "--threads", "--beam", "--decoder"},
+  Args a = parse_args(argc, argv,
+                      {"--details", "--limit", "--threads", "--beam", "--decoder", "--variant"},
                       {"--json", "--no-timestamps", "--reference", "--help", "-h"});
   if (a.flag("--help") || a.flag("-h")) {
     std::fputs(kHelp, stdout);
@@ -92,6 +94,7 @@ int cmd_eval(int argc, char** argv) {
   WRUN_CHECK(ro.threads >= 1, "--threads must be at least 1");
   ro.force_reference = a.flag("--reference");
   ro.decoder = a.get("--decoder", "auto");
+  ro.variant = a.get("--variant", "auto");
   ro.decode.beam = a.get_int("--beam", 1);
   ro.decode.timestamps = !a.flag("--no-timestamps");
   using Clock = std::chrono::steady_clock;

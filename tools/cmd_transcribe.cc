@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "speech/audio.h"
-#include "speech/whisper_decode.h"
+#include "speech/recognizer.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 
@@ -17,11 +17,12 @@ namespace {
 const char* kHelp =
     "usage: wrun transcribe MODEL_DIR AUDIO [options]\n"
     "\n"
-    "Transcribes AUDIO (WAV, FLAC, OGG/Vorbis, MP3) with the Whisper export in MODEL_DIR\n"
-    "(Hugging Face Optimum layout: encoder_model.onnx and decoder_model.onnx +\n"
+    "Transcribes AUDIO (WAV, FLAC, OGG/Vorbis, MP3) with the model in MODEL_DIR: a Whisper\n"
+    "export (Hugging Face Optimum layout: encoder_model.onnx and decoder_model.onnx +\n"
     "decoder_with_past_model.onnx, or decoder_model_merged.onnx, with their config and\n"
-    "tokenizer files). float16 models run widened to float32. Decoding follows\n"
-    "docs/decoding.md.\n"
+    "tokenizer files; float16 models run widened to float32; decoding follows\n"
+    "docs/decoding.md), or a CTC model folder (model.onnx whose metadata holds wrun.decoder=ctc,\n"
+    "wrun.vocab and wrun.features; greedy CTC decoding). Whisper options do not apply to CTC.\n"
     "  --format text|json|srt|vtt        output format (default text)\n"
     "  --language CODE                   multilingual models: skip language detection\n"
     "  --task transcribe|translate       multilingual models (default transcribe)\n"
@@ -63,7 +64,7 @@ std::string trim(const std::string& s) {
   return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
 }
 
-std::string render(const speech::Transcript& t, const speech::WhisperConfig& cfg,
+std::string render(const speech::Transcript& t, const speech::Recognizer& rec,
                    const std::string& format) {
   if (format == "text") return trim(t.text) + "\n";
   if (format == "srt" || format == "vtt") {
@@ -81,11 +82,8 @@ std::string render(const speech::Transcript& t, const speech::WhisperConfig& cfg
   if (!t.language_probs.empty()) j["language_probs"] = t.language_probs;
   j["text"] = t.text;
   j["audio_seconds"] = t.audio_seconds;
-  // variant: the file-name suffix, "" for the unsuffixed files.
-  j["model"] = {{"variant", cfg.variant},
-                {"encoder", cfg.encoder},
-                {"decoder", cfg.merged() ? cfg.decoder_merged : cfg.decoder},
-                {"decoder_with_past", cfg.merged() ? cfg.decoder_merged : cfg.decoder_with_past}};
+  j["model"] = nlohmann::json::object();
+  for (const auto& [k, v] : rec.describe()) j["model"][k] = v;
   j["segments"] = nlohmann::json::array();
   for (const auto& s : t.segments)
     j["segments"].push_back({{"start", s.start},
@@ -144,31 +142,31 @@ int cmd_transcribe(int argc, char** argv) {
   if (a.flag("--compression-ratio-threshold"))
     o.compression_ratio_threshold =
         parse_double(a.get("--compression-ratio-threshold"), "--compression-ratio-threshold");
-  speech::WhisperRunOptions ro;
-  ro.threads = a.get_int("--threads", 1);
-  WRUN_CHECK(ro.threads >= 1, "--threads must be at least 1");
-  ro.force_reference = a.flag("--reference");
 
   const std::string dir = a.positional[0];
   // The audio first: a bad file is reported before the (slower) model load.
-  auto samples = speech::load_audio(a.positional[1], 16000);
-  speech::Tokenizer tok;
-  const std::string variant = a.get("--variant", "auto");
-  if (variant.empty())
+  auto audio = speech::read_audio(a.positional[1]);
+  speech::RecognizerOptions rop;
+  rop.decode = o;
+  rop.threads = a.get_int("--threads", 1);
+  WRUN_CHECK(rop.threads >= 1, "--threads must be at least 1");
+  rop.force_reference = a.flag("--reference");
+  rop.decoder = a.get("--decoder", "auto");
+  rop.variant = a.get("--variant", "auto");
+  if (rop.variant.empty())
     fail("--variant needs a name: fp32, fp16, quantized or the suffix of the model files");
-  auto cfg = speech::load_whisper_config(dir, &tok, variant);
-  cfg.choose_decoder(a.get("--decoder", "auto"));
-  speech::WhisperModel model(cfg, ro);
-  const bool long_audio = double(samples.size()) > double(cfg.n_samples());
+  auto rec = speech::open_recognizer(dir, rop);
+  const auto samples = speech::resample(audio.samples, audio.sample_rate, rec->sample_rate());
+  const bool long_audio = rec->window_samples() && samples.size() > rec->window_samples();
   // One line updated in place on a terminal, one line per window otherwise (logs).
   const bool tty = isatty(2);
   auto progress = [&](double done, double total) {
     if (long_audio)
       std::fprintf(stderr, tty ? "\rwrun: %.1f / %.1f s" : "wrun: %.1f / %.1f s\n", done, total);
   };
-  auto t = speech::transcribe(model, tok, samples, o, progress);
+  auto t = rec->transcribe(samples, progress);
   if (long_audio && tty) std::fprintf(stderr, "\n");
-  const std::string out = render(t, cfg, format);
+  const std::string out = render(t, *rec, format);
   if (a.flag("-o")) {
     FILE* f = std::fopen(a.get("-o").c_str(), "wb");
     if (!f) fail("cannot write '", a.get("-o"), "'");
