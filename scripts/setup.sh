@@ -5,7 +5,7 @@ PKGS=(cmake ninja-build g++ pkg-config libxnnpack-dev libcpuinfo-dev libpthreadp
       libonnx-dev libprotobuf-dev protobuf-compiler libbenchmark-dev libgtest-dev
       libonnx-testdata nlohmann-json3-dev python3-torch python3-onnx python3-numpy libopenblas0-pthread)
 # Speech front end: audio decoding, resampling, FFT.
-PKGS+=(libsndfile1-dev libsamplerate0-dev libkissfft-dev zlib1g-dev sox)
+PKGS+=(libsndfile1-dev libsamplerate0-dev libkissfft-dev zlib1g-dev sox espeak-ng)
 # The libFuzzer target (fuzz/, scripts/fuzz.sh): clang and its libFuzzer/sanitizer runtimes.
 PKGS+=(clang libclang-rt-14-dev)
 missing=()

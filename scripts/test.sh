@@ -46,6 +46,20 @@ begin test-release
 run_gtest build/wrun_tests
 end
 
+begin models
+# The bundled models (models/*/): the test split regenerated, `wrun eval` must reproduce each
+# card's error counts exactly (scripts/check_models.sh).
+log=$(mktemp)
+set +e
+scripts/check_models.sh 2>&1 | tee "$log"
+set -e
+p=$(grep -E '^models: [0-9]+ passed' "$log" | awk '{print $2}' || true)
+f=$(grep -E '^models: [0-9]+ passed' "$log" | awk '{print $4}' || true)
+if [ -z "$p" ]; then total_fail=$((total_fail + 1)); echo "error: scripts/check_models.sh failed"
+else total_pass=$((total_pass + p)); total_fail=$((total_fail + f)); fi
+rm -f "$log"
+end
+
 begin install-test
 # cmake --install into a temporary prefix; C (pkg-config) and CMake (find_package) consumers.
 if scripts/install_test.sh build build/test-models/encoder.onnx; then

@@ -9,6 +9,7 @@ import wave
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "scripts"))
@@ -176,3 +177,21 @@ def speech_span(w, hop=160, rel_db=-35.0):
     db = 10 * np.log10(e / e.max())
     idx = np.nonzero(db > rel_db)[0]
     return int(idx[0]), int(idx[-1]) + 1
+
+
+def conv1d_mm(x, conv):
+    """conv(x) for an nn.Conv1d as unfold + matmul (dense or depthwise), zero padding.
+
+    Training only, under bfloat16 autocast: after bf16 kernels have run in the process, Debian's
+    torch 1.13 returns garbage Conv1d gradients (1e8..1e27, from gradients of 1e-7) on this CPU,
+    also in float32 and with oneDNN disabled; the matmul form is exact (checked against
+    nn.Conv1d forward) and its gradients are sane.
+    """
+    k, s, p = conv.kernel_size[0], conv.stride[0], conv.padding[0]
+    cols = F.pad(x, (p, p)).unfold(2, k, s)  # [b, c_in, t_out, k]
+    if conv.groups == 1:
+        y = torch.einsum("bctk,ock->bot", cols, conv.weight)
+    else:
+        assert conv.groups == conv.in_channels == conv.out_channels, "depthwise or dense only"
+        y = (cols * conv.weight[:, 0][None, :, None, :]).sum(-1)
+    return y if conv.bias is None else y + conv.bias[:, None]

@@ -11,6 +11,17 @@ from torch import nn
 import torch.nn.functional as F
 
 VOCAB = ["<blank>", " ", "'"] + list(string.ascii_lowercase)
+
+# Training under bfloat16 autocast sets this: Conv1d layers then run as unfold + matmul
+# (common.conv1d_mm explains why). Export and inference use nn.Conv1d (ONNX Conv).
+MM_CONV = False
+
+
+def conv(layer, x):
+    if MM_CONV and layer.training:
+        from common import conv1d_mm
+        return conv1d_mm(x, layer)
+    return layer(x)
 SYMBOL = {c: i for i, c in enumerate(VOCAB)}
 
 
@@ -38,11 +49,18 @@ class ConvCtc(nn.Module):
                           nn.ReLU(), nn.Dropout(dropout)) for _ in range(layers)])
         self.out = nn.Conv1d(channels, vocab, 1)
 
+    @staticmethod
+    def block(seq, x):
+        x = conv(seq[0], x)
+        for layer in seq[1:]:
+            x = layer(x)
+        return x
+
     def forward(self, features):
-        x = self.front(features)
+        x = self.block(self.front, features)
         for b in self.blocks:
-            x = x + b(x)
-        return F.log_softmax(self.out(x).transpose(1, 2), dim=-1)
+            x = x + self.block(b, x)
+        return F.log_softmax(conv(self.out, x).transpose(1, 2), dim=-1)
 
 
 class FeedForward(nn.Module):
@@ -72,9 +90,9 @@ class ConvModule(nn.Module):
         # weight gradients non-finite now and then
         with torch.autocast("cpu", enabled=False):
             y = self.norm(x.float()).transpose(1, 2)
-            y = F.glu(self.pw1(y), dim=1)
-            y = F.silu(self.bn(self.dw(y)))
-            return self.drop(self.pw2(y).transpose(1, 2))
+            y = F.glu(conv(self.pw1, y), dim=1)
+            y = F.silu(self.bn(conv(self.dw, y)))
+            return self.drop(conv(self.pw2, y).transpose(1, 2))
 
 
 class SelfAttention(nn.Module):
@@ -140,7 +158,10 @@ class ConformerCtc(nn.Module):
 
     def forward(self, features, lengths=None):
         with torch.autocast("cpu", enabled=False):
-            x = self.sub(features.float()).transpose(1, 2)  # [b, t, d]
+            x = features.float()
+            for layer in self.sub:
+                x = conv(layer, x) if isinstance(layer, nn.Conv1d) else layer(x)
+            x = x.transpose(1, 2)  # [b, t, d]
         t = x.shape[1]
         x = self.drop(x + sinusoids(t, self.d))
         mask = None

@@ -93,6 +93,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    CM.MM_CONV = a.bf16
     torch.manual_seed(a.seed)
     name = f"{a.family}_ctc"
     ckpt = C.Checkpoint(os.path.join(a.work, f"{name}.pt"))
@@ -186,6 +187,15 @@ def export(m, a, n_params):
     model.producer_name = "wrun-train"
     onnx.checker.check_model(model)
     onnx.save(model, path)
+    import samples
+
+    def reference(audio):
+        feats = torch.from_numpy(C.A.log_mel(audio, 80, 0).astype(np.float32))[None]
+        with torch.no_grad():
+            lp = m(feats)
+        return {"text": greedy_texts(lp, [lp.shape[1]])[0]}
+
+    samples.write_samples(a.export, a.data, reference)
     print(f"exported to {path}", file=sys.stderr)
 
 

@@ -72,12 +72,11 @@ def make_targets(tok, text, span, timestamps, max_len):
 
 
 def encode(m, feats, bf16):
-    """The encoder with its conv front end in float32: under bfloat16 autocast, this torch's
-    conv1d weight gradients turn non-finite every few dozen steps; the transformer layers, where
-    the time goes, run in bfloat16."""
+    """The encoder: its conv front end in float32 as matmuls (common.conv1d_mm explains why), the
+    transformer layers, where the time goes, in bfloat16."""
     enc = m.model.encoder
-    x = F.gelu(enc.conv1(feats))
-    x = F.gelu(enc.conv2(x)).permute(0, 2, 1) + enc.embed_positions.weight
+    x = F.gelu(C.conv1d_mm(feats, enc.conv1))
+    x = F.gelu(C.conv1d_mm(x, enc.conv2)).permute(0, 2, 1) + enc.embed_positions.weight
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         for layer in enc.layers:
             x = layer(x)
@@ -212,6 +211,10 @@ def main():
         norm = torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
         if not (torch.isfinite(loss) and torch.isfinite(norm)):
             skipped += 1  # a non-finite batch must not reach the weights
+            bad = [n for n, p in m.named_parameters()
+                   if p.grad is not None and not torch.isfinite(p.grad).all()]
+            print(f"skip: loss {loss.item():.4g}, non-finite grads in {len(bad)} tensors: "
+                  f"{' '.join(bad[:4])}", file=sys.stderr, flush=True)
             if skipped > 50:
                 sys.exit("whisper-nano: more than 50 non-finite steps, stopping")
             continue
@@ -258,9 +261,35 @@ def export(m, v, a, state):
     cfg["_name_or_path"] = "wrun/whisper-nano"
     with open(cfg_path, "w") as f:
         json.dump(cfg, f, indent=1)
-    # ship the merged decoder only: the split pair would hold the decoder weights twice
-    for name in ("decoder_model.onnx", "decoder_with_past_model.onnx"):
-        os.remove(os.path.join(out, name))
+    # An int8 variant as onnxruntime's dynamic quantization makes it (Optimum's *_quantized),
+    # judged by its own WER in the card.
+    from whisper_ref import model as WM
+    from whisper_ref import variants as V
+    q = {n: os.path.join(out, n + "_quantized.onnx") for n in O.ONNX_FILES}
+    V.quantize_dynamic(os.path.join(out, "encoder_model.onnx"), q["encoder_model"],
+                       V.ENCODER_SCHEME)
+    for n in ("decoder_model", "decoder_with_past_model"):
+        V.quantize_dynamic(os.path.join(out, n + ".onnx"), q[n], V.DECODER_SCHEME)
+    WM.merge_decoders(q["decoder_model"], q["decoder_with_past_model"], q["decoder_model_merged"])
+    # ship the merged decoders only: the split pairs would hold the decoder weights twice
+    for n in ("decoder_model", "decoder_with_past_model"):
+        os.remove(os.path.join(out, n + ".onnx"))
+        os.remove(q[n])
+    from whisper_ref import decode as D
+    import samples
+
+    n_frames = 2 * m.dims.max_source_positions
+    n_samples = n_frames * C.A.HOP
+
+    def reference(audio):
+        mel = C.A.log_mel(audio, 80, n_samples).astype(np.float32)
+        dec = D.Decoder(v, gen, m.dims.max_source_positions, m.dims.max_target_positions)
+        res = D.transcribe(dec, O.step_fn_factory(m), mel, n_frames, D.Options(),
+                           gen["max_initial_timestamp_index"])
+        toks = [t for w in res["windows"] for t in w["tokens"]]
+        return {"text": "".join(s["text"] for s in res["segments"]), "tokens": toks}
+
+    samples.write_samples(out, a.data, reference)
     print(f"exported to {out}", file=sys.stderr)
 
 
