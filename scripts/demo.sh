@@ -7,19 +7,20 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$(nproc)" --target wrun
-SENTENCE=${1:-"The young doctor bought three green apples at the market yesterday."}
+SENTENCE=${1:-"My sister will visit the museum on Saturday."}
 mkdir -p build/demo
 espeak-ng -v en-us+m4 -s 150 -w build/demo/sentence_22k.wav "$SENTENCE"
 sox -q build/demo/sentence_22k.wav -r 16000 -c 1 -b 16 build/demo/sentence.wav
 echo "said (espeak-ng, voice en-us+m4): $SENTENCE"
 for m in models/whisper-nano models/conv1d-ctc-nano models/conformer-ctc-nano; do
   [ -d "$m" ] || continue
-  build/wrun transcribe "$m" build/demo/sentence.wav --format json | /usr/bin/python3 -c '
+  build/wrun transcribe "$m" build/demo/sentence.wav --format json >build/demo/out.json
+  /usr/bin/python3 - "$(basename "$m")" build/demo/out.json <<'PY'
 import json, sys
-j = json.load(sys.stdin)
+j = json.load(open(sys.argv[2]))
 t = j["timings"]
-print(f"{sys.argv[1]:>28}: {j[\"text\"].strip()}")
-print(f"{\"\":>28}  load {t[\"load_ms\"]:.0f} ms, mel {t[\"mel_ms\"]:.1f} ms, encoder {t[\"encoder_ms\"]:.1f} ms, "
-      f"decoder {t[\"decoder_ms\"]:.1f} ms ({t[\"decoder_tokens\"]} tokens), audio {j[\"audio_seconds\"]:.2f} s")
-' "$(basename "$m")"
+print(f"{sys.argv[1]:>20}: {j['text'].strip()}")
+print(f"{'':>20}  load {t['load_ms']:.0f} ms, mel {t['mel_ms']:.1f} ms, encoder {t['encoder_ms']:.1f} ms, "
+      f"decoder {t['decoder_ms']:.1f} ms ({t['decoder_tokens']} tokens), audio {j['audio_seconds']:.2f} s")
+PY
 done
