@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 import common as C
+import ctc_models as CM
 from whisper_ref import model as M  # noqa: E402  (path set by common)
 from whisper_ref import tokens as T  # noqa: E402
 
@@ -147,6 +148,7 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--fp32", dest="bf16", action="store_false",
                     help="no bfloat16 autocast (4x slower on CPUs with AMX or AVX512-BF16)")
+    ap.add_argument("--ctc-weight", type=float, default=0.3, help="auxiliary encoder CTC loss")
     ap.add_argument("--eval-every", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
@@ -165,11 +167,16 @@ def main():
                   max_source_positions=frames // 2, max_target_positions=a.text_ctx,
                   vocab_size=len(v))
     m = M.WhisperForConditionalGeneration(dims)
-    opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=a.lr,
-                            weight_decay=0.01, betas=(0.9, 0.98))
+    # Training only: a character CTC head on the encoder output (joint CTC-attention training).
+    # It makes the encoder align with the audio early; without it the decoder first learns a
+    # language model and ignores the audio for thousands of steps. Not exported.
+    ctc_head = torch.nn.Linear(a.d_model, len(CM.VOCAB))
+    params = [p for p in m.parameters() if p.requires_grad] + list(ctc_head.parameters())
+    opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.01, betas=(0.9, 0.98))
     step, used_s, best = 0, 0.0, None
     if state:
         m.load_state_dict(state["model"])
+        ctc_head.load_state_dict(state["ctc_head"])
         opt.load_state_dict(state["opt"])
         step, used_s, best = state["step"], state["used_s"], state.get("best")
     logmel = C.LogMel(80)
@@ -189,6 +196,7 @@ def main():
     m.train()
     t_start, t_last, loss_avg = time.time(), time.time(), None
     skipped = 0
+    ctc_loss = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     while step < a.steps and used_s + (time.time() - t_start) < a.hours * 3600:
         idx = rng.choice(keep, a.batch, replace=False)
         gain = rng.uniform(-6, 6, a.batch)
@@ -206,6 +214,13 @@ def main():
             logits = m.logits(inp, enc)
         loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), tgt.reshape(-1),
                                ignore_index=-100)
+        chars = [CM.text_to_ids(train_texts[i]) for i in idx]
+        enc_len = torch.tensor([min(dims.max_source_positions,
+                                    (len(train_audio[i]) // C.A.HOP + 1) // 2) for i in idx])
+        ctc_lp = F.log_softmax(ctc_head(enc.float()), dim=-1).transpose(0, 1)
+        loss = loss + a.ctc_weight * ctc_loss(
+            ctc_lp, torch.tensor([k for c in chars for k in c]), enc_len,
+            torch.tensor([len(c) for c in chars]))
         opt.zero_grad()
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
@@ -232,7 +247,8 @@ def main():
             wer, cer, hyps = evaluate(m, logmel, dev_audio[:200], dev_texts[:200], v, n_samples,
                                       a.text_ctx - 4)
             prog(step, dev_wer=wer, dev_cer=cer, example=hyps[0])
-            st = {"model": m.state_dict(), "opt": opt.state_dict(), "step": step,
+            st = {"model": m.state_dict(), "ctc_head": ctc_head.state_dict(),
+                  "opt": opt.state_dict(), "step": step,
                   "used_s": used_s + time.time() - t_start, "merges": v.merges,
                   "args": vars(a), "best": best}
             if best is None or wer <= best["wer"]:
