@@ -7,20 +7,13 @@
 #include <memory>
 #include <vector>
 
-// op_test_util.h trips -Wdangling-else (EXPECT_TRUE under an unbraced if); silenced locally.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdangling-else"
 #include "op_test_util.h"
-#pragma GCC diagnostic pop
 #include "ops/registry.h"
 
 namespace wrun {
 namespace {
 
-using testing::eval;
-using testing::make_node;
-using testing::random_floats;
-using testing::set_attr;
+using namespace testing;  // tests/op_test_util.h
 
 // One kernel input: the storage its view walks, with optional element strides (empty: contiguous).
 struct Arg {

@@ -2,22 +2,12 @@
 // broadcasting ellipsis, several operands, integers.
 #include <cmath>
 
-// op_test_util.h trips -Wdangling-else (EXPECT_TRUE under an unbraced if); silenced locally.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdangling-else"
 #include "op_test_util.h"
-#pragma GCC diagnostic pop
 
 namespace wrun {
 namespace {
 
-using testing::ConstPtr;
-using testing::eval;
-using testing::make_const;
-using testing::make_node;
-using testing::random_floats;
-using testing::set_attr;
-using testing::to_vector;
+using namespace testing;  // tests/op_test_util.h
 
 ConstPtr einsum(const std::string& eq, const std::vector<ConstPtr>& in) {
   auto n = make_node("Einsum", static_cast<int>(in.size()));

@@ -7,11 +7,7 @@
 #include <vector>
 
 #include "graph/dtype.h"
-// op_test_util.h's expect_all_kernels_match trips -Wdangling-else (EXPECT_TRUE under an if).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdangling-else"
 #include "tests/op_test_util.h"
-#pragma GCC diagnostic pop
 
 namespace wrun::testing {
 namespace {

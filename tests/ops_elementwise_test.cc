@@ -8,11 +8,7 @@
 #include "graph/dtype.h"
 #include "ops/common.h"
 #include "ops/registry.h"
-// op_test_util.h's expect_all_kernels_match trips -Wdangling-else (EXPECT_TRUE under an if).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdangling-else"
 #include "tests/op_test_util.h"
-#pragma GCC diagnostic pop
 
 namespace wrun::testing {
 namespace {

@@ -2,23 +2,12 @@
 #include <cmath>
 #include <limits>
 
-// op_test_util.h trips -Wdangling-else (EXPECT_TRUE under an unbraced if); silenced locally.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdangling-else"
 #include "op_test_util.h"
-#pragma GCC diagnostic pop
 
 namespace wrun {
 namespace {
 
-using testing::ConstPtr;
-using testing::eval;
-using testing::make_const;
-using testing::make_node;
-using testing::random_floats;
-using testing::set_attr;
-using testing::to_vector;
-using testing::within;
+using namespace testing;  // tests/op_test_util.h
 
 // (Log)softmax over `n` elements of stride `inner`, for each (outer, inner) pair, in double.
 std::vector<float> softmax_oracle(const std::vector<float>& x, int64_t outer, int64_t n,

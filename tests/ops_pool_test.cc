@@ -3,24 +3,13 @@
 #include <cmath>
 #include <limits>
 
-// op_test_util.h trips -Wdangling-else (EXPECT_TRUE under an unbraced if); silenced locally.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdangling-else"
 #include "op_test_util.h"
-#pragma GCC diagnostic pop
 #include "ops/registry.h"
 
 namespace wrun {
 namespace {
 
-using testing::ConstPtr;
-using testing::eval;
-using testing::make_const;
-using testing::make_node;
-using testing::random_floats;
-using testing::set_attr;
-using testing::to_vector;
-using testing::within;
+using namespace testing;  // tests/op_test_util.h
 
 using Ints = std::vector<int64_t>;
 using Floats = std::vector<float>;

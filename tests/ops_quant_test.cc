@@ -3,24 +3,14 @@
 #include <chrono>
 #include <cstdio>
 
-// op_test_util.h trips -Wdangling-else (EXPECT_TRUE under an unbraced if); silenced locally.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdangling-else"
 #include "op_test_util.h"
-#pragma GCC diagnostic pop
 #include "ops/quant/quant.h"
 #include "ops/registry.h"
 
 namespace wrun {
 namespace {
 
-using testing::ConstPtr;
-using testing::eval;
-using testing::expect_all_kernels_match;
-using testing::make_const;
-using testing::make_node;
-using testing::set_attr;
-using testing::to_vector;
+using namespace testing;  // tests/op_test_util.h
 
 // The family is reached through the registry (evaluate()); say so loudly until it is listed.
 class QuantTest : public ::testing::Test {

@@ -4,21 +4,12 @@
 #include <algorithm>
 #include <cmath>
 
-// op_test_util.h trips -Wdangling-else (EXPECT_TRUE under an unbraced if); silenced locally.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdangling-else"
 #include "op_test_util.h"
-#pragma GCC diagnostic pop
 
 namespace wrun {
 namespace {
 
-using testing::ConstPtr;
-using testing::eval;
-using testing::make_const;
-using testing::make_node;
-using testing::set_attr;
-using testing::to_vector;
+using namespace testing;  // tests/op_test_util.h
 
 // Resize (opset >= 11) with either scales or sizes; unset attributes keep their defaults.
 ConstPtr resize(const ConstPtr& x, const std::vector<float>& scales,

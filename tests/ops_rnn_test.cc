@@ -3,11 +3,7 @@
 #include <string>
 #include <vector>
 
-// op_test_util.h trips -Wdangling-else (EXPECT_TRUE under an unbraced if); silenced locally.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdangling-else"
 #include "op_test_util.h"
-#pragma GCC diagnostic pop
 #include "ops/rnn/rnn.h"
 #include "runtime/session.h"
 #include "tests/alloc_counter.h"
@@ -15,14 +11,7 @@
 namespace wrun {
 namespace {
 
-using testing::ConstPtr;
-using testing::eval;
-using testing::make_const;
-using testing::make_node;
-using testing::random_floats;
-using testing::set_attr;
-using testing::to_vector;
-using testing::within;
+using namespace testing;  // tests/op_test_util.h
 
 double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
 

@@ -4,22 +4,12 @@
 #include <limits>
 #include <numeric>
 
-// op_test_util.h trips -Wdangling-else (EXPECT_TRUE under an unbraced if); silenced locally.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdangling-else"
 #include "op_test_util.h"
-#pragma GCC diagnostic pop
 
 namespace wrun {
 namespace {
 
-using testing::ConstPtr;
-using testing::eval;
-using testing::make_const;
-using testing::make_node;
-using testing::random_floats;
-using testing::set_attr;
-using testing::to_vector;
+using namespace testing;  // tests/op_test_util.h
 
 ConstPtr arg(const std::string& op, const ConstPtr& x, int64_t axis, bool keep, bool last,
              int64_t opset = 13) {

@@ -10,21 +10,12 @@
 
 #include "graph/ir.h"
 #include "ops/registry.h"
-// op_test_util.h trips -Wdangling-else (EXPECT_TRUE under an unbraced if) with g++ 12.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdangling-else"
 #include "op_test_util.h"
-#pragma GCC diagnostic pop
 
 namespace wrun {
 namespace {
 
-using testing::ConstPtr;
-using testing::eval;
-using testing::make_const;
-using testing::make_node;
-using testing::set_attr;
-using testing::to_vector;
+using namespace testing;  // tests/op_test_util.h
 
 ConstPtr i64(const Shape& s, const std::vector<int64_t>& v) { return make_const<int64_t>(s, v); }
 ConstPtr i64v(const std::vector<int64_t>& v) {
