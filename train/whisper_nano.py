@@ -277,9 +277,10 @@ def export(m, v, a, state):
     cfg["_name_or_path"] = "wrun/whisper-nano"
     with open(cfg_path, "w") as f:
         json.dump(cfg, f, indent=1)
+    from whisper_ref import model as WM
+    WM.positions_in_graph(os.path.join(out, "encoder_model.onnx"))
     # An int8 variant as onnxruntime's dynamic quantization makes it (Optimum's *_quantized),
     # judged by its own WER in the card.
-    from whisper_ref import model as WM
     from whisper_ref import variants as V
     q = {n: os.path.join(out, n + "_quantized.onnx") for n in O.ONNX_FILES}
     V.quantize_dynamic(os.path.join(out, "encoder_model.onnx"), q["encoder_model"],

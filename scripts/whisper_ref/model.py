@@ -385,3 +385,45 @@ def merge_decoders(dec_path, wp_path, out_path):
     merged.ir_version = dec.ir_version
     onnx.checker.check_model(merged)
     onnx.save(merged, out_path)
+
+
+def positions_in_graph(path, max_timescale=10000):
+    """Replaces the encoder's stored sinusoid table (embed_positions, not trained) with nodes that
+    compute it: the same float32 products as sinusoids(), then Sin/Cos. Saves
+    4 * n_ctx * d bytes of file (268,800 for whisper-nano), which keeps its encoder under 8 MB."""
+    helper, numpy_helper = onnx.helper, onnx.numpy_helper
+    m = onnx.load(path)
+    g = m.graph
+    t = next((x for x in g.initializer if x.name.endswith("encoder.embed_positions.weight")), None)
+    if t is None:
+        raise ValueError(f"{path}: no encoder.embed_positions.weight initializer")
+    name = t.name
+    n_ctx, d = t.dims
+    table = sinusoids(n_ctx, d, max_timescale).numpy()
+    if not np.array_equal(numpy_helper.to_array(t), table):
+        raise ValueError(f"{path}: {name} is not the sinusoid table")
+    inc = np.log(max_timescale) / (d // 2 - 1)
+    inv = torch.exp(-inc * torch.arange(d // 2)).float().numpy()[None, :]
+    g.initializer.remove(t)
+    p = "embed_positions/"
+    consts = {p + "start": np.array(0, np.float32), p + "limit": np.array(n_ctx, np.float32),
+              p + "delta": np.array(1, np.float32), p + "axes": np.array([1], np.int64),
+              p + "inv_timescales": inv}
+    g.initializer.extend(numpy_helper.from_array(v, k) for k, v in consts.items())
+    nodes = [
+        helper.make_node("Range", [p + "start", p + "limit", p + "delta"], [p + "t"], p + "Range"),
+        helper.make_node("Unsqueeze", [p + "t", p + "axes"], [p + "t2"], p + "Unsqueeze"),
+        helper.make_node("Mul", [p + "t2", p + "inv_timescales"], [p + "scaled"], p + "Mul"),
+        helper.make_node("Sin", [p + "scaled"], [p + "sin"], p + "Sin"),
+        helper.make_node("Cos", [p + "scaled"], [p + "cos"], p + "Cos"),
+        helper.make_node("Concat", [p + "sin", p + "cos"], [name], p + "Concat", axis=1),
+    ]
+    old = list(g.node)
+    del g.node[:]
+    g.node.extend(nodes + old)
+    onnx.checker.check_model(m)
+    # the computed table must equal the stored one to float32 rounding of sin/cos
+    t_np = np.arange(n_ctx, dtype=np.float32)[:, None] * inv
+    got = np.concatenate([np.sin(t_np), np.cos(t_np)], axis=1)
+    assert np.abs(got - table).max() < 1e-6
+    onnx.save(m, path)
