@@ -1,6 +1,7 @@
 """Shared pieces of the training scripts: data loading, Whisper log-mel in torch, scoring,
 checkpoints and progress lines."""
 import json
+import math
 import os
 import re
 import sys
@@ -195,3 +196,12 @@ def conv1d_mm(x, conv):
         assert conv.groups == conv.in_channels == conv.out_channels, "depthwise or dense only"
         y = (cols * conv.weight[:, 0][None, :, None, :]).sum(-1)
     return y if conv.bias is None else y + conv.bias[:, None]
+
+
+def lr_at(step, total, peak, warmup, floor):
+    """Linear warm-up over `warmup` steps, then cosine decay from `peak` to `floor * peak` at
+    step `total`."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    p = (step - warmup) / max(1, total - warmup)
+    return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))

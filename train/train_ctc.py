@@ -9,7 +9,6 @@ Resumable: the checkpoint in CKPT_DIR is picked up by the next run with the same
 """
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -70,13 +69,6 @@ def evaluate(m, logmel, audio, texts, family, batch=32):
     return wer, cer, hyps
 
 
-def lr_at(step, total, peak, warmup):
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    p = (step - warmup) / max(1, total - warmup)
-    return peak * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--family", choices=sorted(CM.FAMILIES), required=True)
@@ -133,7 +125,7 @@ def main():
         loss = ctc(lp.transpose(0, 1), torch.tensor([k for t in tgt for k in t]), lengths,
                    torch.tensor([len(t) for t in tgt]))
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, a.steps, a.lr, 500)
+            g["lr"] = C.lr_at(step, a.steps, a.lr, 500, floor=0.02)
         opt.zero_grad()
         loss.backward()
         norm = torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)

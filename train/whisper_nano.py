@@ -122,13 +122,6 @@ def evaluate(m, logmel, audio, texts, v, n_samples, max_tokens, batch=32):
     return wer, cer, hyps
 
 
-def lr_at(step, total, peak, warmup):
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    p = (step - warmup) / max(1, total - warmup)
-    return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", required=True)
@@ -208,7 +201,7 @@ def main():
         inp = pad_batch([p[0] for p in pairs], v.eot)
         tgt = pad_batch([p[1] for p in pairs], -100)
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, a.steps, a.lr, 500)
+            g["lr"] = C.lr_at(step, a.steps, a.lr, 500, floor=0.05)
         enc = encode(m, feats, a.bf16)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
             logits = m.logits(inp, enc)
