@@ -5,6 +5,7 @@
 
 #include "ops/common.h"
 #include "ops/conv/conv_attrs.h"
+#include "ops/conv/im2col.h"
 #include "ops/linalg/gemm_core.h"
 #include "ops/linalg/load.h"
 #include "ops/linalg/parallel.h"
@@ -58,70 +59,12 @@ void conv_infer(InferContext& c) {
   c.set_output(0, dt, out);
 }
 
-// Geometry of one run with concrete shapes.
-struct ConvGeom {
-  ConvAttrs a;
-  int64_t N, C, M, G, Cg, OCg, Kp = 1, S = 1, inS = 1, CK;
-  int64_t in[kMaxRank], out[kMaxRank], pb[kMaxRank];
-  bool pointwise = true;
-};
-
-ConvGeom make_geom(const graph::Node& n, const Shape& x, const Shape& w, const Shape& y) {
-  ConvGeom g;
-  const int nsp = x.rank - 2;
-  int64_t wk[kMaxRank] = {};
-  for (int i = 0; i < nsp; ++i) wk[i] = w[i + 2];
-  g.a = parse_conv_attrs(n, nsp, wk);
-  g.N = x[0], g.C = x[1], g.M = w[0], g.G = g.a.group;
-  g.Cg = g.C / g.G, g.OCg = g.M / g.G;
-  for (int i = 0; i < nsp; ++i) {
-    g.in[i] = x[i + 2];
-    g.out[i] = y[i + 2];
-    g.a.out_extent(i, g.in[i], &g.pb[i]);
-    g.Kp *= g.a.kernel[i], g.S *= g.out[i], g.inS *= g.in[i];
-    if (g.a.kernel[i] != 1 || g.a.stride[i] != 1 || g.pb[i] != 0 || g.out[i] != g.in[i])
-      g.pointwise = false;
-  }
-  g.CK = g.Cg * g.Kp;
-  return g;
-}
-
-// Row r (channel r / Kp, kernel offset r % Kp) of the im2col matrix: S entries. x may be
-// misaligned; dst is scratch.
-template <class T>
-void im2col_row(const char* x, const ConvGeom& g, int64_t r, T* dst) {
-  const int nsp = g.a.nsp, L = nsp - 1;
-  int64_t kk = r % g.Kp, kidx[kMaxRank];
-  for (int i = L; i >= 0; --i) kidx[i] = kk % g.a.kernel[i], kk /= g.a.kernel[i];
-  const char* xc = elem_ptr<T>(x, (r / g.Kp) * g.inS);
-  Shape outer;
-  outer.rank = nsp;
-  for (int i = 0; i < nsp; ++i) outer.d[i] = g.out[i];
-  outer.d[L] = 1;
-  int64_t oidx[kMaxRank] = {};
-  const int64_t sL = g.a.stride[L], offL = kidx[L] * g.a.dil[L] - g.pb[L], inL = g.in[L];
-  do {
-    int64_t base = 0;
-    bool valid = true;
-    for (int i = 0; i < L && valid; ++i) {
-      const int64_t ii = oidx[i] * g.a.stride[i] + kidx[i] * g.a.dil[i] - g.pb[i];
-      valid = ii >= 0 && ii < g.in[i];
-      base = base * g.in[i] + ii;
-    }
-    const char* row = elem_ptr<T>(xc, base * inL);
-    for (int64_t ox = 0; ox < g.out[L]; ++ox) {
-      const int64_t ix = ox * sL + offL;
-      *dst++ = valid && ix >= 0 && ix < inL ? load<T>(row, ix) : T{};
-    }
-  } while (next_index(outer, oidx));
-}
-
 void conv_prepare(PrepareContext& c) {
   const Shape& x = c.inputs[0].shape;
   const Shape& w = c.inputs[1].shape;
   const Shape& y = c.outputs[0].shape;
   if (x.rank < 3 || w.rank != x.rank || y.rank != x.rank) return;
-  const ConvGeom g = make_geom(c.node, x, w, y);
+  const ConvGeom g = make_conv_geom(c.node, x, w, y);
   if (!g.pointwise)
     c.scratch_bytes = static_cast<size_t>(g.CK * g.S) * dtype_size(c.inputs[0].dtype);
 }
@@ -131,7 +74,7 @@ void conv_typed(RunContext& ctx) {
   const TensorView& X = ctx.in(0);
   const TensorView& W = ctx.in(1);
   TensorView& Y = ctx.out(0);
-  const ConvGeom g = make_geom(ctx.node, X.shape, W.shape, Y.shape);
+  const ConvGeom g = make_conv_geom(ctx.node, X.shape, W.shape, Y.shape);
   if (Y.numel() == 0) return;
   const size_t need = static_cast<size_t>(g.CK * g.S) * sizeof(T);
   if (!g.pointwise && (!ctx.scratch || ctx.scratch_bytes < need))
@@ -142,7 +85,10 @@ void conv_typed(RunContext& ctx) {
     for (int64_t grp = 0; grp < g.G; ++grp) {
       const char* xg = elem_ptr<T>(X.data, (n * g.C + grp * g.Cg) * g.inS);
       if (!g.pointwise) {
-        auto fill = [&](size_t r) { im2col_row(xg, g, static_cast<int64_t>(r), col + r * g.S); };
+        auto fill = [&](size_t r) {
+          im2col_row<T>(
+              xg, g, static_cast<int64_t>(r), col + r * g.S, [](T v) { return v; }, T{});
+        };
         parallel_for(ctx.pool, static_cast<size_t>(g.CK), fill);
       }
       const MatRef<T> w{elem_ptr<T>(W.data, grp * g.OCg * g.CK), g.CK, 1};

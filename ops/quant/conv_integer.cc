@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "ops/conv/conv_attrs.h"
+#include "ops/conv/im2col.h"
 #include "ops/linalg/gemm_core.h"
 #include "ops/linalg/parallel.h"
 #include "ops/quant/int_gemm.h"
@@ -86,68 +87,13 @@ SymShape conv_shape(InferContext& c, Inputs in) {
   return out;
 }
 
-// Geometry of one run with concrete shapes.
-struct ConvGeom {
-  ConvAttrs a;
-  int64_t N, C, M, G, Cg, OCg, Kp = 1, S = 1, inS = 1, CK;
-  int64_t in[kMaxRank], out[kMaxRank], pb[kMaxRank];
-};
-
-ConvGeom make_geom(const graph::Node& n, const Shape& x, const Shape& w, const Shape& y) {
-  ConvGeom g;
-  const int nsp = x.rank - 2;
-  int64_t wk[kMaxRank] = {};
-  for (int i = 0; i < nsp; ++i) wk[i] = w[i + 2];
-  g.a = parse_conv_attrs(n, nsp, wk);
-  g.N = x[0], g.C = x[1], g.M = w[0], g.G = g.a.group;
-  g.Cg = g.C / g.G, g.OCg = g.M / g.G;
-  for (int i = 0; i < nsp; ++i) {
-    g.in[i] = x[i + 2];
-    g.out[i] = y[i + 2];
-    g.a.out_extent(i, g.in[i], &g.pb[i]);
-    g.Kp *= g.a.kernel[i], g.S *= g.out[i], g.inS *= g.in[i];
-  }
-  g.CK = g.Cg * g.Kp;
-  return g;
-}
-
-// Row r (channel r / Kp, kernel offset r % Kp) of the im2col matrix of x - zp: S entries, 0 where
-// the window reads padding.
-template <class T>
-void im2col_row(const char* x, int32_t zp, const ConvGeom& g, int64_t r, int32_t* dst) {
-  const int nsp = g.a.nsp, L = nsp - 1;
-  int64_t kk = r % g.Kp, kidx[kMaxRank];
-  for (int i = L; i >= 0; --i) kidx[i] = kk % g.a.kernel[i], kk /= g.a.kernel[i];
-  const char* xc = elem_ptr<T>(x, (r / g.Kp) * g.inS);
-  Shape outer;
-  outer.rank = nsp;
-  for (int i = 0; i < nsp; ++i) outer.d[i] = g.out[i];
-  outer.d[L] = 1;
-  int64_t oidx[kMaxRank] = {};
-  const int64_t sL = g.a.stride[L], offL = kidx[L] * g.a.dil[L] - g.pb[L], inL = g.in[L];
-  do {
-    int64_t base = 0;
-    bool valid = true;
-    for (int i = 0; i < L && valid; ++i) {
-      const int64_t ii = oidx[i] * g.a.stride[i] + kidx[i] * g.a.dil[i] - g.pb[i];
-      valid = ii >= 0 && ii < g.in[i];
-      base = base * g.in[i] + ii;
-    }
-    const char* row = elem_ptr<T>(xc, base * inL);
-    for (int64_t ox = 0; ox < g.out[L]; ++ox) {
-      const int64_t ix = ox * sL + offL;
-      *dst++ = valid && ix >= 0 && ix < inL ? static_cast<int32_t>(load<T>(row, ix)) - zp : 0;
-    }
-  } while (next_index(outer, oidx));
-}
-
 // Scratch: the im2col matrix, the widened weights, then (QLinearConv) one image's accumulator.
 size_t scratch_for(const PrepareContext& c, Inputs in, bool acc) {
   const Shape& x = c.inputs[in.x].shape;
   const Shape& w = c.inputs[in.w].shape;
   const Shape& y = c.outputs[0].shape;
   if (x.rank < 3 || w.rank != x.rank || y.rank != x.rank) return 0;
-  const ConvGeom g = make_geom(c.node, x, w, y);
+  const ConvGeom g = make_conv_geom(c.node, x, w, y);
   return section_bytes(g.CK * g.S) + section_bytes(g.M * g.CK) +
          (acc ? section_bytes(g.M * g.S) : 0);
 }
@@ -185,8 +131,10 @@ void conv_int32(RunContext& c, Inputs in, const ConvGeom& g, int32_t* out_i32, E
       dispatch_q8(X.dtype, [&](auto t) {
         using T = decltype(t);
         const char* xg = elem_ptr<T>(X.data, (n * g.C + grp * g.Cg) * g.inS);
+        // padding holds the zero point, so it contributes 0 to x - x_zero_point
+        auto minus_zp = [xzp](T v) { return static_cast<int32_t>(v) - xzp; };
         auto fill = [&](size_t r) {
-          im2col_row<T>(xg, xzp, g, static_cast<int64_t>(r), col + r * g.S);
+          im2col_row<T>(xg, g, static_cast<int64_t>(r), col + r * g.S, minus_zp, int32_t{0});
         };
         parallel_for(c.pool, static_cast<size_t>(g.CK), fill);
       });
@@ -236,7 +184,7 @@ void conv_integer_prepare(PrepareContext& c) {
 }
 
 void conv_integer_run(RunContext& c) {
-  const ConvGeom g = make_geom(c.node, c.in(0).shape, c.in(1).shape, c.out(0).shape);
+  const ConvGeom g = make_conv_geom(c.node, c.in(0).shape, c.in(1).shape, c.out(0).shape);
   if (c.out(0).numel() == 0) return;
   conv_int32(c, kConvInteger, g, c.out(0).as<int32_t>(), [](int64_t, const int32_t*) {});
 }
@@ -262,7 +210,7 @@ void qlinear_conv_prepare(PrepareContext& c) {
 
 void qlinear_conv_run(RunContext& c) {
   const Inputs in = kQLinearConv;
-  const ConvGeom g = make_geom(c.node, c.in(in.x).shape, c.in(in.w).shape, c.out(0).shape);
+  const ConvGeom g = make_conv_geom(c.node, c.in(in.x).shape, c.in(in.w).shape, c.out(0).shape);
   if (c.out(0).numel() == 0) return;
   dispatch_q8(c.out(0).dtype, [&](auto q) {
     conv_int32(c, in, g, nullptr,
