@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "graph/error.h"
+#include "speech/file_variants.h"
 #include "speech/mel.h"
 
 namespace wrun::speech {
@@ -101,9 +102,16 @@ void ctc_greedy(const float* scores, int64_t frames, int64_t vocab, std::vector<
 
 CtcModel::CtcModel(const std::string& dir, const CtcRunOptions& opts) {
   const auto t0 = Clock::now();
-  const std::string path = dir + "/model.onnx";
+  const std::string variant = opts.variant == "auto" || opts.variant == "fp32" ? "" : opts.variant;
+  check_variant_name(variant);
+  const std::string path = dir + "/model" + (variant.empty() ? "" : "_" + variant) + ".onnx";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    fail("'", path, "' is missing (--variant ", opts.variant, "); the folder holds the variants ",
+         variant_list(file_variants(dir, {"model"})));
   model_ = Model::load(path);
   cfg_ = read_config(*model_, path);
+  cfg_.variant = variant;
   const auto ins = model_->inputs();
   const auto outs = model_->outputs();
   if (ins.size() != 1) fail("'", path, "': a CTC model has one input (features), not ", ins.size());

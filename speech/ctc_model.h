@@ -1,4 +1,5 @@
-// CTC speech models: a folder with one model.onnx whose metadata_props say how to run it:
+// CTC speech models: a folder with model.onnx (and optional variants model_NAME.onnx, e.g.
+// model_quantized.onnx) whose metadata_props say how to run it:
 //   wrun.decoder  = "ctc"
 //   wrun.vocab    = JSON array of the output symbols in order, the CTC blank first
 //   wrun.features = JSON object: {"type": "log_mel", "sample_rate": 16000, "n_fft": 400,
@@ -23,6 +24,7 @@ struct FeatureSpec {
 
 struct CtcConfig {
   std::string model_path;
+  std::string variant;  // "" for model.onnx
   FeatureSpec features;
   std::vector<std::string> vocab;  // [0] is the blank
 };
@@ -33,6 +35,7 @@ bool is_ctc_folder(const std::string& dir);
 struct CtcRunOptions {
   int threads = 1;
   bool force_reference = false;
+  std::string variant = "auto";  // auto | fp32 (model.onnx) | NAME (model_NAME.onnx)
 };
 
 class CtcModel {

@@ -42,12 +42,14 @@ class WhisperRecognizer final : public Recognizer {
 class CtcRecognizer final : public Recognizer {
  public:
   CtcRecognizer(const std::string& dir, const RecognizerOptions& o)
-      : model_(dir, CtcRunOptions{o.threads, o.force_reference}) {}
+      : model_(dir, CtcRunOptions{o.threads, o.force_reference, o.variant}) {}
   std::string kind() const override { return "ctc"; }
   int sample_rate() const override { return model_.config().features.sample_rate; }
   size_t window_samples() const override { return 0; }
   std::vector<std::pair<std::string, std::string>> describe() const override {
-    return {{"kind", "ctc"}, {"model", model_.config().model_path}};
+    return {{"kind", "ctc"},
+            {"variant", model_.config().variant},
+            {"model", model_.config().model_path}};
   }
   Transcript transcribe(const std::vector<float>& samples,
                         const std::function<void(double, double)>&) override {

@@ -14,7 +14,7 @@ namespace wrun::speech {
 struct RecognizerOptions {
   DecodeOptions decode;          // Whisper decoding (CTC models decode greedily)
   std::string decoder = "auto";  // Whisper: split | merged | auto
-  std::string variant = "auto";  // Whisper: fp32 | fp16 | quantized | NAME | auto
+  std::string variant = "auto";  // fp32 | fp16 | quantized | NAME | auto (file-name suffix)
   int threads = 1;
   bool force_reference = false;
 };

@@ -3,14 +3,11 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <set>
-#include <string_view>
 
 #include "graph/error.h"
+#include "speech/file_variants.h"
 
 namespace wrun::speech {
 
@@ -95,49 +92,13 @@ namespace {
 
 // Whisper's ONNX files by base name; decoder_model_merged before decoder_model, which is its
 // prefix.
-constexpr const char* kBases[] = {"decoder_model_merged", "decoder_with_past_model",
-                                  "encoder_model", "decoder_model"};
-
-// The variant of a Whisper ONNX file name ("" unsuffixed), or false if it is not one.
-bool variant_of(const std::string& file, std::string* variant) {
-  constexpr std::string_view ext = ".onnx";
-  if (file.size() <= ext.size() || file.compare(file.size() - ext.size(), ext.size(), ext) != 0)
-    return false;
-  const std::string stem = file.substr(0, file.size() - ext.size());
-  for (const char* base : kBases) {
-    const size_t n = std::strlen(base);
-    if (stem.compare(0, n, base) != 0) continue;
-    if (stem.size() == n) {
-      variant->clear();
-      return true;
-    }
-    if (stem.size() > n + 1 && stem[n] == '_') {
-      *variant = stem.substr(n + 1);
-      // Names are quoted in one-line errors: skip names with control characters.
-      for (unsigned char ch : *variant)
-        if (ch < 0x20 || ch == 0x7f) return false;
-      return true;
-    }
-  }
-  return false;
-}
-
-std::string variant_list(const std::vector<std::string>& vs) {
-  std::string r;
-  for (const auto& v : vs) r += (r.empty() ? "" : ", ") + (v.empty() ? "(unsuffixed)" : v);
-  return r;
-}
+const std::vector<std::string> kBases = {"decoder_model_merged", "decoder_with_past_model",
+                                         "encoder_model", "decoder_model"};
 
 }  // namespace
 
 std::vector<std::string> whisper_variants(const std::string& dir) {
-  std::set<std::string> found;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    std::string v;
-    if (e.is_regular_file(ec) && variant_of(e.path().filename().string(), &v)) found.insert(v);
-  }
-  return {found.begin(), found.end()};
+  return file_variants(dir, kBases);
 }
 
 WhisperConfig load_whisper_config(const std::string& dir, Tokenizer* tok_out,
@@ -165,8 +126,7 @@ WhisperConfig load_whisper_config(const std::string& dir, Tokenizer* tok_out,
     // The unsuffixed files; a folder naming its float32 files *_fp32.onnx works too.
     c.variant = !has("") && has("fp32") ? "fp32" : "";
   } else {
-    for (unsigned char ch : variant)
-      if (ch == '/' || ch < 0x20 || ch == 0x7f) fail("--variant: not a file-name suffix");
+    check_variant_name(variant);
     c.variant = variant;
   }
   const std::string asked = variant == "auto" ? "" : " (--variant " + variant + ")";

@@ -106,14 +106,14 @@ int mel_bin_of(double hz) {
 }
 
 onnx::ModelProto tone_model(const std::string& vocab_json, const std::string& features_json,
-                            int n_mels = kMels, int n_out = 3) {
+                            int n_mels = kMels, int n_out = 3, bool swap = false) {
   auto m = new_model();
   auto& g = *m.mutable_graph();
   add_input(g, "features", TP::FLOAT, {"1", std::to_string(n_mels), "frames"});
   std::vector<float> w(static_cast<size_t>(n_mels * n_out), 0.0f);
   if (n_out == 3 && n_mels == kMels) {
-    w[mel_bin_of(400) * 3 + 1] = 1.0f;
-    w[mel_bin_of(2500) * 3 + 2] = 1.0f;
+    w[mel_bin_of(400) * 3 + (swap ? 2 : 1)] = 1.0f;
+    w[mel_bin_of(2500) * 3 + (swap ? 1 : 2)] = 1.0f;
   }
   set_raw(add_init(g, "W", TP::FLOAT, {n_mels, n_out}), w);
   auto* t = add_node(g, "Transpose", {"features"}, {"ft"});
@@ -166,6 +166,34 @@ TEST(Ctc, ToneModelTranscribes) {
   EXPECT_NEAR(t.segments[0].start, 0.3, 0.05);
   EXPECT_NEAR(t.segments[0].end, 2.2, 0.05);  // the end of the last non-blank frame
   EXPECT_EQ(rec->transcribe(tones({{0, 1.0}})).text, "");
+}
+
+// --variant NAME reads model_NAME.onnx; auto and fp32 read model.onnx; a missing variant is a
+// one-line error naming the file and the variants present.
+TEST(Ctc, VariantsPickTheirFile) {
+  TempDir dir;
+  write_file(dir.file("model.onnx"), serialize(tone_model(kVocab, kFeatures)));
+  write_file(dir.file("model_swapped.onnx"),
+             serialize(tone_model(kVocab, kFeatures, kMels, 3, /*swap=*/true)));
+  const auto audio = tones({{0, 0.3}, {400, 0.4}, {0, 0.3}, {2500, 0.5}, {0, 0.3}});
+  for (auto [variant, want] :
+       {std::pair<std::string, std::string>{"auto", "ab"}, {"fp32", "ab"}, {"swapped", "ba"}}) {
+    speech::RecognizerOptions o;
+    o.variant = variant;
+    auto rec = speech::open_recognizer(dir.path, o);
+    EXPECT_EQ(rec->transcribe(audio).text, want) << variant;
+  }
+  speech::RecognizerOptions o;
+  o.variant = "quantized";
+  try {
+    speech::open_recognizer(dir.path, o);
+    ADD_FAILURE() << "no error for a missing variant";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("model_quantized.onnx"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("swapped"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  }
 }
 
 TEST(Ctc, BadMetadataIsAOneLineError) {

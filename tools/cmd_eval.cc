@@ -33,7 +33,7 @@ const char* kHelp =
     "  --beam N            Whisper: beam search with N beams (default 1: greedy)\n"
     "  --no-timestamps     Whisper: decode without timestamp tokens\n"
     "  --decoder split|merged|auto   Whisper: which decoder files (default auto)\n"
-    "  --variant fp32|fp16|quantized|NAME  Whisper: which model files (see transcribe --help)\n"
+    "  --variant fp32|fp16|quantized|NAME  which model files (see transcribe --help)\n"
     "  --reference         force the reference kernel for every op\n";
 
 struct Utterance {

@@ -38,7 +38,8 @@ const char* kHelp =
     "                                    encoder_model_NAME.onnx etc. (Optimum writes\n"
     "                                    _quantized, transformers.js _fp16, _int8, _q4...);\n"
     "                                    default: the unsuffixed files if present, else\n"
-    "                                    the folder's only suffixed variant\n"
+    "                                    the folder's only suffixed variant; CTC\n"
+    "                                    folders: model.onnx or model_NAME.onnx\n"
     "  --threads N                       worker threads (default 1)\n"
     "  --reference                       force the reference kernel for every op\n"
     "  -o FILE                           write the output to FILE instead of stdout\n";

@@ -83,6 +83,8 @@ def main():
     ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast (conformer blocks)")
     ap.add_argument("--eval-every", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--ff-hidden", type=int, default=512,
+                    help="conformer feed-forward units (a checkpoint with more is pruned to this)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     CM.MM_CONV = a.bf16
@@ -90,10 +92,16 @@ def main():
     name = f"{a.family}_ctc"
     ckpt = C.Checkpoint(os.path.join(a.work, f"{name}.pt"))
     state = ckpt.load()
-    m = CM.FAMILIES[a.family]()
+    m = make_model(a)
     opt = torch.optim.AdamW(m.parameters(), lr=a.lr, weight_decay=0.01, betas=(0.9, 0.98))
     step, used_s, best = 0, 0.0, None
     if state:
+        if a.family == "conformer":
+            names = [n for n, _ in m.named_parameters()]
+            had = CM.prune_ff(state["model"], state["opt"], names, a.ff_hidden)
+            if had != a.ff_hidden:
+                print(f"pruned feed-forward layers from {had} to {a.ff_hidden} units at step "
+                      f"{state['step']}", file=sys.stderr)
         m.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         step, used_s, best = state["step"], state["used_s"], state.get("best")
@@ -155,11 +163,20 @@ def main():
             ckpt.save(st)
 
 
+def make_model(a):
+    if a.family == "conformer":
+        return CM.ConformerCtc(ff=a.ff_hidden)
+    return CM.FAMILIES[a.family]()
+
+
 def export(m, a, n_params):
     import onnx
     best_path = os.path.join(a.work, f"{a.family}_ctc.best.pt")
     if os.path.exists(best_path):
-        m.load_state_dict(torch.load(best_path)["model"])
+        best_state = torch.load(best_path)["model"]
+        if a.family == "conformer":
+            CM.prune_ff(best_state, None, [], a.ff_hidden)
+        m.load_state_dict(best_state)
     m.eval()
     os.makedirs(a.export, exist_ok=True)
     path = os.path.join(a.export, "model.onnx")
@@ -179,6 +196,10 @@ def export(m, a, n_params):
     model.producer_name = "wrun-train"
     onnx.checker.check_model(model)
     onnx.save(model, path)
+    # An int8 variant as onnxruntime's dynamic quantization makes it (int8 weights, per output
+    # channel for MatMul, per tensor for Conv), judged by its own error rates in the card.
+    from whisper_ref import variants as V
+    V.quantize_dynamic(path, os.path.join(a.export, "model_quantized.onnx"), V.DECODER_SCHEME)
     import samples
 
     def reference(audio):
