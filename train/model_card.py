@@ -46,6 +46,7 @@ def main():
     ap.add_argument("--title", required=True)
     ap.add_argument("--description", required=True)
     ap.add_argument("--train-command", required=True)
+    ap.add_argument("--training-note", default="", help="how the run went, if not one command")
     ap.add_argument("--wrun", default="build/wrun")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--variants", default="", help="also evaluate these (comma separated)")
@@ -121,7 +122,7 @@ at 20-40 dB SNR for 70% (seeded numpy). Splits share no sentence:
 
 `{a.train_command}`: {tr['steps']} steps in {tr['hours']} h on {figures['machine']} (PyTorch
 {torch.__version__} from Debian, resumable from its checkpoint); the checkpoint with the best dev
-score is exported.
+score is exported.{(' ' + a.training_note) if a.training_note else ''}
 
 ## Size
 
