@@ -124,6 +124,21 @@ struct Case {
   std::function<void(Session&)> api;  // replaces set_input + run
 };
 
+using Inputs = std::vector<std::pair<std::string, std::string>>;
+
+// Appends a case running m with inputs and expecting `expect`; the pointer is for further
+// settings before the next case is added.
+Case* add_case(std::vector<Case>& cases, const std::string& name, const onnx::ModelProto& m,
+               Inputs inputs, const std::string& expect) {
+  Case c;
+  c.name = name;
+  c.model = bytes_of(m);
+  c.inputs = std::move(inputs);
+  c.expect = expect;
+  cases.push_back(std::move(c));
+  return &cases.back();
+}
+
 // Aborts the test binary if a case runs longer than its bound, naming the case.
 class Watchdog {
  public:
@@ -715,16 +730,9 @@ TEST_F(BadInput, BadNpyFiles) {
 // for symbols. Over-large plans are refused naming the memory limit.
 TEST_F(BadInput, HugeAndNegativeDims) {
   std::vector<Case> cases;
-  auto add = [&](const std::string& name, onnx::ModelProto m,
-                 std::vector<std::pair<std::string, std::string>> inputs,
+  auto add = [&](const std::string& name, const onnx::ModelProto& m, Inputs inputs,
                  const std::string& expect) {
-    Case c;
-    c.name = name;
-    c.model = bytes_of(m);
-    c.inputs = std::move(inputs);
-    c.expect = expect;
-    cases.push_back(c);
-    return &cases.back();
+    return add_case(cases, name, m, std::move(inputs), expect);
   };
   const std::string limit = "over the memory limit of 67108864 bytes";
   auto cos = [](std::vector<int64_t> shape) {
@@ -826,15 +834,9 @@ TEST_F(BadInput, HugeAndNegativeDims) {
 // Bad attributes and data-dependent indices of common ops.
 TEST_F(BadInput, BadOpArguments) {
   std::vector<Case> cases;
-  auto add = [&](const std::string& name, onnx::ModelProto m,
-                 std::vector<std::pair<std::string, std::string>> inputs,
+  auto add = [&](const std::string& name, const onnx::ModelProto& m, Inputs inputs,
                  const std::string& expect) {
-    Case c;
-    c.name = name;
-    c.model = bytes_of(m);
-    c.inputs = std::move(inputs);
-    c.expect = expect;
-    cases.push_back(c);
+    return add_case(cases, name, m, std::move(inputs), expect);
   };
   auto ints = [](onnx::NodeProto* n, const std::string& name, std::vector<int64_t> v) {
     auto* a = add_attr(n, name, onnx::AttributeProto::INTS);

@@ -13,6 +13,7 @@
 
 #include "graph/ir.h"
 #include "ops/evaluate.h"
+#include "ops/registry.h"
 
 namespace wrun::testing {
 
@@ -138,5 +139,39 @@ inline void expect_all_kernels_match(const graph::Node& n, const std::vector<Con
       }
   }
 }
+
+// Runs an op's infer() on symbolic shapes with optional known values.
+struct SymInfer {
+  graph::Model model;
+  std::vector<DType> dts;
+  std::vector<SymShape> shapes;
+  std::vector<const TensorView*> vals;
+  std::vector<DType> odt;
+  std::vector<SymShape> osh;
+
+  void add(DType dt, const SymShape& s, const TensorView* v = nullptr) {
+    dts.push_back(dt);
+    shapes.push_back(s);
+    vals.push_back(v);
+  }
+  void run(const graph::Node& n, int64_t opset = 18) {
+    odt.assign(n.outputs.size(), DType::kUndefined);
+    osh.assign(n.outputs.size(), SymShape{});
+    ops::InferContext ctx(n, opset, dts, shapes, vals, odt, osh, &model);
+    ops::Registry::builtin().find("", n.op_type, opset)->infer(ctx);
+  }
+  Dim sym(const char* name) { return Dim::symbol(model.symbol(name)); }
+  bool is_fresh(const Dim& d) const {
+    return !d.is_known() && model.symbols[d.sym].rfind("unk__", 0) == 0;
+  }
+};
+
+inline SymShape sym_shape(std::initializer_list<Dim> dims) {
+  SymShape s;
+  s.rank = 0;
+  for (const Dim& d : dims) s.push(d);
+  return s;
+}
+inline Dim k(int64_t v) { return Dim::known(v); }
 
 }  // namespace wrun::testing
