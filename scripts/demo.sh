@@ -20,7 +20,12 @@ import json, sys
 j = json.load(open(sys.argv[2]))
 t = j["timings"]
 print(f"{sys.argv[1]:>20}: {j['text'].strip()}")
-print(f"{'':>20}  load {t['load_ms']:.0f} ms, mel {t['mel_ms']:.1f} ms, encoder {t['encoder_ms']:.1f} ms, "
-      f"decoder {t['decoder_ms']:.1f} ms ({t['decoder_tokens']} tokens), audio {j['audio_seconds']:.2f} s")
+if j["model"]["kind"] == "ctc":  # one model run, then greedy CTC (microseconds)
+    run = f"model {t['encoder_ms']:.1f} ms + greedy CTC"
+else:
+    run = (f"encoder {t['encoder_ms']:.1f} ms, decoder {t['decoder_ms']:.1f} ms "
+           f"({t['decoder_tokens']} tokens)")
+print(f"{'':>20}  load {t['load_ms']:.0f} ms, mel {t['mel_ms']:.1f} ms, {run}, "
+      f"audio {j['audio_seconds']:.2f} s")
 PY
 done
